@@ -1,0 +1,84 @@
+"""dspex_nb: build, evaluate and optimize LM programs, live in JupyterLab.
+
+    import dspex_nb as dx
+    qa = dx.Predict("question -> answer")
+    qa(question="What is the capital of France?").answer
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dspex_nb.adapters import ChatAdapter, JSONAdapter
+from dspex_nb.caching import Cache
+from dspex_nb.errors import (
+    AuthenticationError,
+    BadResponseError,
+    ConfigurationError,
+    ContextWindowError,
+    DspexError,
+    InputError,
+    LMConnectionError,
+    LMError,
+    LMTimeoutError,
+    ParseError,
+    RateLimitError,
+    ServerError,
+    SignatureError,
+)
+from dspex_nb.lm import LM, BaseLM, LocalLM, RetryPolicy, ScriptedLM, Usage, set_price
+from dspex_nb.modules import ChainOfThought, Module, Predict
+from dspex_nb.primitives import Example, Prediction
+from dspex_nb.settings import configure, context
+from dspex_nb.signatures import InputField, OutputField, Signature
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LM",
+    "AuthenticationError",
+    "BadResponseError",
+    "BaseLM",
+    "Cache",
+    "ChainOfThought",
+    "ChatAdapter",
+    "ConfigurationError",
+    "ContextWindowError",
+    "DspexError",
+    "Example",
+    "InputError",
+    "InputField",
+    "JSONAdapter",
+    "LMConnectionError",
+    "LMError",
+    "LMTimeoutError",
+    "LocalLM",
+    "Module",
+    "OutputField",
+    "ParseError",
+    "Predict",
+    "Prediction",
+    "RateLimitError",
+    "RetryPolicy",
+    "ScriptedLM",
+    "ServerError",
+    "Signature",
+    "SignatureError",
+    "Usage",
+    "configure",
+    "context",
+    "set_price",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # `dx.cache` is the cache in force now (configure(cache=...) or the default), or None if off.
+    if name == "cache":
+        from dspex_nb import settings
+        from dspex_nb.caching import default_cache
+
+        configured = settings.get("cache")
+        if configured is False:
+            return None
+        return configured if isinstance(configured, Cache) else default_cache()
+    raise AttributeError(f"module 'dspex_nb' has no attribute {name!r}")

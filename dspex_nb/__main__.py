@@ -1,0 +1,29 @@
+"""Command line: `python -m dspex_nb demo` runs the headless demo on the embedded model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+from dspex_nb.cli_demo import run_demo
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dspex_nb", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="classify bundled SST-2 reviews with the embedded model")
+    demo.add_argument("-n", type=int, default=100, help="how many dev examples (max 200)")
+    demo.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        start = time.perf_counter()
+        code = run_demo(n=args.n, use_cache=not args.no_cache)
+        print(f"demo finished in {time.perf_counter() - start:.1f} s")
+        return code
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

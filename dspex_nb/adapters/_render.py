@@ -1,0 +1,42 @@
+"""How field values and field lists are written into prompts (shared by the adapters)."""
+
+from __future__ import annotations
+
+import typing
+from typing import Any, Literal
+
+import orjson
+import pydantic
+
+from dspex_nb.signatures import Field
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
+def render_value(value: Any) -> str:
+    """Strings as they are; everything else as JSON."""
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value, default=_default).decode()
+
+
+def to_jsonable(value: Any) -> Any:
+    return orjson.loads(orjson.dumps(value, default=_default))
+
+
+def describe_type(field: Field) -> str:
+    if typing.get_origin(field.annotation) is Literal:
+        return "one of: " + ", ".join(str(a) for a in typing.get_args(field.annotation))
+    return field.type_text
+
+
+def describe_fields(fields: dict[str, Field]) -> str:
+    lines = []
+    for i, (name, field) in enumerate(fields.items(), 1):
+        desc = f": {field.desc}" if field.desc else ""
+        lines.append(f"{i}. `{name}` ({describe_type(field)}){desc}")
+    return "\n".join(lines)

@@ -1,0 +1,98 @@
+"""Every exception dspex_nb raises, in one tree, so callers can catch by kind.
+
+    DspexError
+    ├── SignatureError          a malformed signature (string or class form)
+    ├── InputError              missing or ill-typed inputs, caught before any LM call
+    ├── ParseError              LM output that cannot be parsed into the output fields
+    ├── ConfigurationError      nothing (or something unusable) configured
+    └── LMError                 the language model call failed
+        ├── RateLimitError      429 after all retries
+        ├── ContextWindowError  the prompt does not fit the model
+        ├── AuthenticationError 401/403: the key is missing or wrong
+        ├── BadResponseError    a reply that is not a valid chat completion
+        ├── LMTimeoutError      no answer within the timeout
+        ├── LMConnectionError   the server cannot be reached
+        └── ServerError         5xx after all retries
+"""
+
+from __future__ import annotations
+
+
+class DspexError(Exception):
+    """Base of every error raised by dspex_nb."""
+
+
+class SignatureError(DspexError, ValueError):
+    """A signature could not be understood.
+
+    `position` is the character offset in the signature string where the problem is,
+    when the signature came from a string.
+    """
+
+    def __init__(self, message: str, *, signature: str | None = None, position: int | None = None):
+        self.signature = signature
+        self.position = position
+        if signature is not None and position is not None:
+            pointer = " " * position + "^"
+            message = f"{message} (at position {position})\n  {signature}\n  {pointer}"
+        super().__init__(message)
+
+
+class InputError(DspexError, ValueError):
+    """Inputs given to a predictor do not match its signature."""
+
+
+class ParseError(DspexError, ValueError):
+    """The LM's answer could not be parsed into the signature's output fields.
+
+    `raw` keeps the exact text the LM returned, so nothing is lost.
+    """
+
+    def __init__(self, message: str, *, raw: str, field: str | None = None):
+        self.raw = raw
+        self.field = field
+        super().__init__(f"{message}\n--- raw LM output ---\n{raw[:2000]}")
+
+
+class ConfigurationError(DspexError, RuntimeError):
+    """dspex_nb is not configured for what was asked (e.g. no LM)."""
+
+
+class LMError(DspexError, RuntimeError):
+    """A language-model call failed.
+
+    `status` is the HTTP status when there was one; `attempts` how many tries were made.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, attempts: int = 1):
+        self.status = status
+        self.attempts = attempts
+        super().__init__(message)
+
+
+class RateLimitError(LMError):
+    """The server kept answering 429 (too many requests)."""
+
+
+class ContextWindowError(LMError):
+    """The request is longer than the model's context window."""
+
+
+class AuthenticationError(LMError):
+    """The server refused the credentials (401/403)."""
+
+
+class BadResponseError(LMError):
+    """The server answered, but not with a usable chat completion."""
+
+
+class LMTimeoutError(LMError, TimeoutError):
+    """No complete answer arrived within the timeout."""
+
+
+class LMConnectionError(LMError, ConnectionError):
+    """The server could not be reached."""
+
+
+class ServerError(LMError):
+    """The server kept failing with 5xx."""

@@ -1,0 +1,148 @@
+"""`BaseLM`: what every LM client shares: cache, usage and cost accounting, bounded history.
+
+Subclasses implement `_acomplete` (one real call, with their own retries). Everything else,
+including the cache, lives here, so every client caches and accounts the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections import deque
+from typing import Any, Self
+
+from dspex_nb import settings
+from dspex_nb._engine import run_sync
+from dspex_nb.caching import Cache, default_cache, request_key
+from dspex_nb.errors import DspexError
+from dspex_nb.lm.pricing import estimate_cost
+from dspex_nb.lm.types import HistoryEntry, LMRequest, LMResponse, Usage
+
+
+class BaseLM(ABC):
+    """A chat model. Copies made with `copy(...)` share the connection but not the history."""
+
+    def __init__(self, model: str, *, cache: bool = True, history_size: int = 1000,
+                 **defaults: Any):
+        self.model = model
+        self.sample_id: int | None = defaults.pop("sample_id", None)
+        self.defaults: dict[str, Any] = defaults
+        self.cache_enabled = cache
+        self.history: deque[HistoryEntry] = deque(maxlen=history_size)
+        self.usage = Usage()
+        self.cost_usd = 0.0
+        self.calls = 0
+        self.cache_hits = 0
+        self._stats_lock = threading.Lock()
+
+    # -- what subclasses provide -------------------------------------------------------------
+    @abstractmethod
+    async def _acomplete(self, request: LMRequest, params: dict[str, Any]) -> LMResponse:
+        """Make one real call (retries included) and return the response."""
+
+    @property
+    def cache_identity(self) -> str:
+        """What the cache key calls this model; subclasses add what changes answers."""
+        return self.model
+
+    def dump_state(self) -> dict[str, Any]:
+        """Plain settings to rebuild this LM; never a secret."""
+        return {"class": type(self).__name__, "model": self.model, "defaults": dict(self.defaults)}
+
+    # -- the call ----------------------------------------------------------------------------
+    async def acomplete(self, request: LMRequest) -> LMResponse:
+        params = {**self.defaults, **request.params} if request.params else self.defaults
+        if request.sample_id is None and self.sample_id is not None:
+            request.sample_id = self.sample_id
+        cache = self._cache() if request.cache else None
+        key = None
+        if cache is not None:
+            start = time.perf_counter()
+            key = request_key(
+                model=self.cache_identity,
+                messages=request.messages,
+                params=params,
+                response_schema=request.response_schema,
+                sample_id=request.sample_id,
+            )
+            entry = cache.get(key)
+            if entry is not None:
+                response = LMResponse.from_entry(entry, time.perf_counter() - start)
+                self._record(request, params, response, None)
+                return response
+        try:
+            response = await self._acomplete(request, params)
+        except DspexError as exc:
+            self._record(request, params, None, exc)
+            raise
+        self._record(request, params, response, None)
+        if cache is not None and key is not None and response.finish_reason != "error":
+            cache.put(key, response.to_entry())
+        return response
+
+    def complete(self, request: LMRequest) -> LMResponse:
+        return run_sync(self.acomplete(request))
+
+    async def acall(self, prompt: str | None = None, *,
+                    messages: list[dict[str, Any]] | None = None, **params: Any) -> str:
+        """Plain text in, plain text out: `await lm.acall("Say hi")`."""
+        if messages is None:
+            if prompt is None:
+                raise TypeError("give a prompt or messages")
+            messages = [{"role": "user", "content": prompt}]
+        cache = params.pop("cache", True)
+        return (await self.acomplete(LMRequest(messages, params, cache=cache))).text
+
+    def __call__(self, prompt: str | None = None, *,
+                 messages: list[dict[str, Any]] | None = None, **params: Any) -> str:
+        return run_sync(self.acall(prompt, messages=messages, **params))
+
+    # -- copies and accounting ---------------------------------------------------------------
+    def copy(self, **defaults: Any) -> Self:
+        """The same model with some defaults changed (e.g. temperature), sharing the connection."""
+        new = copy.copy(self)
+        new.sample_id = defaults.pop("sample_id", self.sample_id)
+        new.defaults = {**self.defaults, **defaults}
+        new.history = deque(maxlen=self.history.maxlen)
+        new.usage = Usage()
+        new.cost_usd = 0.0
+        new.calls = new.cache_hits = 0
+        new._stats_lock = threading.Lock()
+        return new
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self  # programs are copied, the LM they talk to is shared
+
+    def _cache(self) -> Cache | None:
+        if not self.cache_enabled:
+            return None
+        configured = settings.get("cache", None)
+        if configured is False:
+            return None
+        if isinstance(configured, Cache):
+            return configured
+        return default_cache()
+
+    def _record(self, request: LMRequest, params: dict[str, Any], response: LMResponse | None,
+                error: Exception | None) -> None:
+        with self._stats_lock:
+            self.calls += 1
+            if response is not None:
+                if response.cached:
+                    self.cache_hits += 1
+                else:
+                    response.cost_usd = estimate_cost(self.model, response.usage)
+                    self.usage = self.usage + response.usage
+                    self.cost_usd += response.cost_usd
+            self.history.append(
+                HistoryEntry(time.time(), self.model, request.messages, params, response,
+                             None if error is None else f"{type(error).__name__}: {error}")
+            )
+
+    def inspect_history(self, n: int = 1) -> list[HistoryEntry]:
+        return list(self.history)[-n:]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model!r})"

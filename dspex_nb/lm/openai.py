@@ -1,0 +1,283 @@
+"""`LM`: any OpenAI-compatible chat-completions server (OpenAI, vLLM, llama.cpp, Ollama).
+
+httpx's API over the httpx-aiohttp transport: httpx's own pool collapses past ~32 requests in
+flight on these machines, aiohttp's does not (see ARCHITECTURE.md). All requests run on the
+engine loop, so one connection pool serves sync calls, async calls and every thread.
+
+Structured output is negotiated per server and remembered: json_schema, then json_object
+with the schema (llama.cpp's server turns that into a grammar), then json_object, then the
+prompt alone (the adapter's prompt always describes the JSON it wants).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import httpx
+import orjson
+from httpx_aiohttp import AiohttpTransport
+
+from dspex_nb._engine import on_engine
+from dspex_nb.errors import (
+    AuthenticationError,
+    BadResponseError,
+    ContextWindowError,
+    LMConnectionError,
+    LMError,
+    LMTimeoutError,
+    RateLimitError,
+    ServerError,
+)
+from dspex_nb.lm.base import BaseLM
+from dspex_nb.lm.retry import RETRY_STATUSES, RetryPolicy
+from dspex_nb.lm.types import LMRequest, LMResponse, Usage
+
+STRUCTURED_MODES = ("json_schema", "json_object_schema", "json_object", "prompt")
+_CONTEXT_HINTS = ("context length", "context_length", "maximum context", "context window",
+                  "too many tokens", "exceeds the context", "n_ctx")
+_FORMAT_HINTS = ("response_format", "json_schema", "json_object", "schema")
+
+# What structured mode worked, per server. Shared by every LM that talks to that server.
+_mode_by_server: dict[str, str] = {}
+_mode_lock = threading.Lock()
+
+
+class _FormatRejected(Exception):
+    """The server refused this response_format; the next mode should be tried."""
+
+
+def _public_url(url: str) -> str:
+    """The URL without credentials or query, safe to store and show."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+class LM(BaseLM):
+    """An OpenAI-compatible chat model.
+
+    `api_key` and `base_url` default to OPENAI_API_KEY and OPENAI_BASE_URL. The key is kept
+    only in memory: it never reaches a cache key, a saved program, history or `repr`.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 120.0,
+        max_retries: int = 4,
+        retry: RetryPolicy | None = None,
+        max_connections: int = 512,
+        structured_mode: str | None = None,
+        cache: bool = True,
+        history_size: int = 1000,
+        **defaults: Any,
+    ):
+        defaults.setdefault("temperature", 0.0)
+        super().__init__(model, cache=cache, history_size=history_size, **defaults)
+        url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        self.base_url = url.rstrip("/")
+        self._endpoint = f"{self.base_url}/chat/completions"
+        self._api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy(max_retries=max_retries)
+        if structured_mode is not None and structured_mode not in STRUCTURED_MODES:
+            raise ValueError(f"structured_mode must be one of {STRUCTURED_MODES}")
+        self._forced_mode = structured_mode
+        self._server = _public_url(self.base_url)
+        self._pool = _Pool(max_connections)
+
+    @property
+    def cache_identity(self) -> str:
+        return f"{self.model}@{self._server}"
+
+    @property
+    def server(self) -> str:
+        return self._server
+
+    def dump_state(self) -> dict[str, Any]:
+        state = super().dump_state()
+        state["base_url"] = self._server
+        return state
+
+    @property
+    def structured_mode(self) -> str:
+        """The structured-output mode this server is known (or assumed) to accept."""
+        return self._forced_mode or _mode_by_server.get(self._server, STRUCTURED_MODES[0])
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    async def _acomplete(self, request: LMRequest, params: dict[str, Any]) -> LMResponse:
+        return await on_engine(self._complete_on_engine(request, params))
+
+    async def _complete_on_engine(self, request: LMRequest, params: dict[str, Any]) -> LMResponse:
+        body: dict[str, Any] = {"model": self.model, "messages": request.messages, **params}
+        start = time.perf_counter()
+        if request.response_schema is None:
+            data, attempts = await self._post(body)
+            mode = "none"
+        else:
+            mode = self.structured_mode
+            while True:
+                fmt = _response_format(mode, request.response_schema, request.schema_name)
+                if fmt is not None:
+                    body["response_format"] = fmt
+                else:
+                    body.pop("response_format", None)
+                try:
+                    data, attempts = await self._post(body)
+                    break
+                except _FormatRejected:
+                    if self._forced_mode is not None or mode == STRUCTURED_MODES[-1]:
+                        raise LMError(
+                            f"{self._server} rejected response_format {fmt!r}"
+                        ) from None
+                    mode = STRUCTURED_MODES[STRUCTURED_MODES.index(mode) + 1]
+            if self._forced_mode is None:
+                with _mode_lock:
+                    _mode_by_server[self._server] = mode
+        return _parse_completion(data, self.model, time.perf_counter() - start, attempts, mode)
+
+    async def _post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """POST with retries; returns the decoded JSON body and the number of attempts."""
+        client = self._pool.client()
+        content = orjson.dumps(body)
+        headers = self._headers()
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_after: str | None = None
+            try:
+                async with asyncio.timeout(self.timeout):
+                    response = await client.post(self._endpoint, content=content,
+                                                 headers=headers, timeout=self.timeout)
+                    payload = response.content
+                status = response.status_code
+                if status == 200:
+                    try:
+                        data = orjson.loads(payload)
+                    except orjson.JSONDecodeError:
+                        raise BadResponseError(
+                            f"{self._server} sent a body that is not JSON: {payload[:200]!r}",
+                            status=status) from None
+                    if not isinstance(data, dict):
+                        raise BadResponseError(f"{self._server} sent JSON that is not an object",
+                                               status=status)
+                    return data, attempt
+                retry_after = response.headers.get("retry-after")
+                error: LMError = self._status_error(status, payload, body)
+            except (TimeoutError, httpx.TimeoutException) as exc:
+                error = self._transport_error(exc)
+            except httpx.TransportError as exc:
+                error = self._transport_error(exc)
+            except BadResponseError as exc:
+                error = exc
+            retryable = isinstance(
+                error, RateLimitError | ServerError | LMTimeoutError | LMConnectionError
+                | BadResponseError
+            )
+            if not retryable or attempt > self.retry.max_retries:
+                error.attempts = attempt
+                if attempt > 1:
+                    error.args = (f"{error.args[0]} (after {attempt} attempts)",)
+                raise error
+            await asyncio.sleep(self.retry.delay(attempt, retry_after))
+
+    def _status_error(self, status: int, payload: bytes, body: dict[str, Any]) -> LMError:
+        text = payload[:1000].decode("utf-8", "replace")
+        lower = text.lower()
+        where = f"{self._server} answered {status}"
+        if status == 429:
+            return RateLimitError(f"{where} (rate limited): {text[:300]}", status=status)
+        if status in (401, 403):
+            return AuthenticationError(
+                f"{where}: the API key is missing or not accepted "
+                f"(set api_key= or OPENAI_API_KEY): {text[:300]}", status=status)
+        if status in (400, 413, 422):
+            if any(h in lower for h in _CONTEXT_HINTS):
+                return ContextWindowError(f"{where}: the prompt is too long for {self.model}: "
+                                          f"{text[:300]}", status=status)
+            if "response_format" in body and any(h in lower for h in _FORMAT_HINTS):
+                raise _FormatRejected(text)
+            return LMError(f"{where} (bad request): {text[:500]}", status=status)
+        if status in RETRY_STATUSES or status >= 500:
+            return ServerError(f"{where}: {text[:300]}", status=status)
+        return LMError(f"{where}: {text[:500]}", status=status)
+
+    def _transport_error(self, exc: BaseException) -> LMError:
+        cause = exc.__cause__
+        refused = isinstance(cause, aiohttp.ClientConnectorError | ConnectionRefusedError)
+        if refused or isinstance(exc, httpx.ConnectError):
+            return LMConnectionError(f"cannot connect to {self._server}: {cause or exc}")
+        if isinstance(exc, TimeoutError | httpx.TimeoutException) and not isinstance(
+            cause, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError
+        ):
+            return LMTimeoutError(f"{self._server} did not answer within {self.timeout:g} s")
+        return LMConnectionError(f"connection to {self._server} failed: {cause or exc}")
+
+    def __repr__(self) -> str:
+        return f"LM(model={self.model!r}, base_url={self._server!r})"
+
+
+class _Pool:
+    """One httpx client over aiohttp, created on the engine loop and shared by LM copies."""
+
+    def __init__(self, max_connections: int):
+        self.max_connections = max_connections
+        self._client: httpx.AsyncClient | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            limits = httpx.Limits(max_connections=self.max_connections,
+                                  max_keepalive_connections=self.max_connections)
+            self._client = httpx.AsyncClient(transport=AiohttpTransport(limits=limits),
+                                             limits=limits)
+        return self._client
+
+
+def _response_format(mode: str, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+    if mode == "json_schema":
+        return {"type": "json_schema",
+                "json_schema": {"name": name, "schema": schema, "strict": False}}
+    if mode == "json_object_schema":
+        return {"type": "json_object", "schema": schema}
+    if mode == "json_object":
+        return {"type": "json_object"}
+    return None
+
+
+def _parse_completion(data: dict[str, Any], model: str, latency: float, attempts: int,
+                      mode: str) -> LMResponse:
+    try:
+        choice = data["choices"][0]
+        text = choice["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        raise BadResponseError(
+            f"the reply is not a chat completion: {orjson.dumps(data)[:300]!r}") from None
+    if not isinstance(text, str):
+        raise BadResponseError(f"the reply has no text content (finish_reason="
+                               f"{choice.get('finish_reason')!r})")
+    usage = data.get("usage") or {}
+    return LMResponse(
+        text=text,
+        model=data.get("model") or model,
+        usage=Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
+        latency_s=latency,
+        attempts=attempts,
+        finish_reason=choice.get("finish_reason"),
+        structured_mode=mode,
+    )

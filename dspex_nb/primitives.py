@@ -1,0 +1,115 @@
+"""Example (one data point, with which keys are inputs) and Prediction (a program's output)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+
+class Record(Mapping[str, Any]):
+    """A small mapping with attribute access, shared by Example and Prediction."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None, /, **fields: Any):
+        object.__setattr__(self, "_data", {**(data or {}), **fields})
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._data[name]
+        except KeyError:
+            raise AttributeError(
+                f"{type(self).__name__} has no field {name!r}; it has {sorted(self._data)}"
+            ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._data[name] = value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._data[key] = value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Record):
+            return type(self) is type(other) and self._data == other._data
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{k}={v!r}" for k, v in self._data.items())
+        return f"{type(self).__name__}({body})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._data)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self._data
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        object.__setattr__(self, "_data", state)
+
+
+class Example(Record):
+    """One data point. `with_inputs(...)` says which keys the program receives; the rest are labels."""
+
+    __slots__ = ("_input_keys",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None, /, **fields: Any):
+        super().__init__(data, **fields)
+        keys = data._input_keys if isinstance(data, Example) else None
+        object.__setattr__(self, "_input_keys", keys)
+
+    def with_inputs(self, *keys: str) -> Example:
+        unknown = [k for k in keys if k not in self._data]
+        if unknown:
+            raise KeyError(f"with_inputs: {unknown} are not fields of this example ({sorted(self)})")
+        copy = Example(self._data)
+        object.__setattr__(copy, "_input_keys", tuple(keys))
+        return copy
+
+    @property
+    def input_keys(self) -> tuple[str, ...]:
+        if self._input_keys is None:
+            raise ValueError("call .with_inputs(...) first to say which fields are inputs")
+        return self._input_keys
+
+    def inputs(self) -> Example:
+        keys = self.input_keys
+        return Example({k: self._data[k] for k in keys}).with_inputs(*keys)
+
+    def labels(self) -> Example:
+        keys = set(self.input_keys)
+        return Example({k: v for k, v in self._data.items() if k not in keys})
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Example):
+            return self._data == other._data and self._input_keys == other._input_keys
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"data": self._data, "input_keys": self._input_keys}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:  # type: ignore[override]
+        object.__setattr__(self, "_data", state["data"])
+        object.__setattr__(self, "_input_keys", state["input_keys"])
+
+
+class Prediction(Record):
+    """The outputs of a program call, by field name."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_items(cls, items: Iterable[tuple[str, Any]]) -> Prediction:
+        return cls(dict(items))

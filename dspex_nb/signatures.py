@@ -1,0 +1,369 @@
+"""Signatures: the typed inputs and outputs of an LM call, and the instructions for it.
+
+Two forms give the same kind of object, a `Signature` subclass:
+
+    dx.Signature("question, context: list[str] -> answer, confidence: float")
+
+    class QA(dx.Signature):
+        '''Answer the question from the context.'''
+        question: str = dx.InputField()
+        answer: str = dx.OutputField(desc="a short phrase")
+"""
+
+from __future__ import annotations
+
+import functools
+import keyword
+import sys
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Literal
+
+import pydantic
+
+from dspex_nb._types import custom_types_of, import_object, parse_type, type_to_text
+from dspex_nb.errors import InputError, SignatureError
+
+FieldKind = Literal["input", "output"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One named, typed field of a signature."""
+
+    name: str
+    kind: FieldKind
+    annotation: Any = str
+    desc: str = ""
+
+    @property
+    def type_text(self) -> str:
+        return type_to_text(self.annotation)
+
+
+@dataclass(frozen=True)
+class _FieldMarker:
+    """What `InputField()` / `OutputField()` return before the class gives them a name and type."""
+
+    kind: FieldKind
+    desc: str = ""
+
+
+def InputField(desc: str = "") -> Any:  # noqa: N802  (reads like a class, as in DSPy)
+    """Declare an input field in a class-form signature."""
+    return _FieldMarker("input", desc)
+
+
+def OutputField(desc: str = "") -> Any:  # noqa: N802
+    """Declare an output field in a class-form signature."""
+    return _FieldMarker("output", desc)
+
+
+def _ordered(fields: dict[str, Field]) -> dict[str, Field]:
+    inputs = {k: f for k, f in fields.items() if f.kind == "input"}
+    outputs = {k: f for k, f in fields.items() if f.kind == "output"}
+    return {**inputs, **outputs}
+
+
+def _default_instructions(fields: dict[str, Field]) -> str:
+    ins = ", ".join(f"`{k}`" for k, f in fields.items() if f.kind == "input")
+    outs = ", ".join(f"`{k}`" for k, f in fields.items() if f.kind == "output")
+    return f"Given the fields {ins}, produce the fields {outs}."
+
+
+class SignatureMeta(type):
+    """Collects fields from annotations, and lets `Signature("a -> b")` build a new signature."""
+
+    fields: dict[str, Field]
+    instructions: str
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> SignatureMeta:
+        annotations: dict[str, Any] = dict(namespace.get("__annotations__", {}))
+        markers = {k: v for k, v in namespace.items() if isinstance(v, _FieldMarker)}
+        for key in markers:
+            namespace.pop(key)
+        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+        inherited: dict[str, Field] = {}
+        for base in reversed(bases):
+            inherited.update(getattr(base, "fields", {}))
+        fields = dict(inherited)
+        for key, annotation in annotations.items():
+            if key.startswith("_") or getattr(annotation, "__origin__", None) is ClassVar:
+                continue
+            marker = markers.get(key)
+            if marker is None:
+                if key in ("fields", "instructions"):
+                    continue
+                raise SignatureError(
+                    f"field {key!r} of {name} needs `= dx.InputField()` or `= dx.OutputField()`"
+                )
+            if isinstance(annotation, str):
+                annotation = _resolve_annotation(annotation, key, namespace)
+            fields[key] = Field(key, marker.kind, annotation, marker.desc)
+        unannotated = set(markers) - set(annotations)
+        if unannotated:
+            raise SignatureError(f"fields {sorted(unannotated)} of {name} need a type annotation")
+        cls.fields = _ordered(fields)
+        doc = namespace.get("__doc__")
+        cls.instructions = (doc or "").strip() or _default_instructions(cls.fields)
+        if bases:
+            _check(cls)
+        return cls
+
+    def __call__(cls, spec: str | type[Signature], instructions: str | None = None, *,
+                 types: dict[str, Any] | None = None) -> type[Signature]:  # type: ignore[override]
+        """`Signature("question -> answer")` parses the string form into a new signature."""
+        if isinstance(spec, SignatureMeta):
+            sig = spec
+        elif isinstance(spec, str):
+            sig = _from_string(spec, types or {})
+        else:
+            raise SignatureError(f"a signature is a string or a Signature class, not {spec!r}")
+        if instructions is not None:
+            sig = sig.with_instructions(instructions)
+        return sig  # type: ignore[return-value]
+
+    def __repr__(cls) -> str:
+        return f"Signature({cls.signature_text!r})"
+
+    @property
+    def input_fields(cls) -> dict[str, Field]:
+        return {k: f for k, f in cls.fields.items() if f.kind == "input"}
+
+    @property
+    def output_fields(cls) -> dict[str, Field]:
+        return {k: f for k, f in cls.fields.items() if f.kind == "output"}
+
+    @property
+    def signature_text(cls) -> str:
+        def side(fields: dict[str, Field]) -> str:
+            return ", ".join(
+                k if f.annotation is str else f"{k}: {f.type_text}" for k, f in fields.items()
+            )
+
+        return f"{side(cls.input_fields)} -> {side(cls.output_fields)}"
+
+
+class Signature(metaclass=SignatureMeta):
+    """Base class of all signatures; see the module docstring for the two forms."""
+
+    fields: ClassVar[dict[str, Field]]
+    instructions: ClassVar[str]
+
+    @classmethod
+    def with_instructions(cls, instructions: str) -> type[Signature]:
+        return _make(cls.__name__, cls.fields, instructions)
+
+    @classmethod
+    def with_field_desc(cls, name: str, desc: str) -> type[Signature]:
+        if name not in cls.fields:
+            raise SignatureError(f"{cls.__name__} has no field {name!r}")
+        fields = dict(cls.fields)
+        fields[name] = replace(fields[name], desc=desc)
+        return _make(cls.__name__, fields, cls.instructions)
+
+    @classmethod
+    def prepend_output(cls, name: str, annotation: Any = str, desc: str = "") -> type[Signature]:
+        """A copy with a new first output field (ChainOfThought adds `reasoning` this way)."""
+        if name in cls.fields:
+            raise SignatureError(f"{cls.__name__} already has a field {name!r}")
+        fields = dict(cls.input_fields)
+        fields[name] = Field(name, "output", annotation, desc)
+        fields.update(cls.output_fields)
+        return _make(cls.__name__, fields, cls.instructions)
+
+    @classmethod
+    def output_model(cls) -> type[pydantic.BaseModel]:
+        """A pydantic model of the outputs: validation of LM answers and their JSON schema."""
+        return _output_model(cls)
+
+    @classmethod
+    def output_schema(cls) -> dict[str, Any]:
+        return _output_schema(cls)
+
+    @classmethod
+    def validate_inputs(cls, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Check presence and types of inputs; raise `InputError` before any LM call."""
+        missing = [k for k in cls.input_fields if k not in inputs]
+        if missing:
+            raise InputError(
+                f"missing input(s) {missing} for signature {cls.signature_text!r}; "
+                f"got {sorted(inputs)}"
+            )
+        try:
+            validated = _input_model(cls).model_validate(
+                {k: inputs[k] for k in cls.input_fields}
+            )
+        except pydantic.ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r:.80})"
+                for e in exc.errors()
+            )
+            raise InputError(f"wrong input type for {cls.signature_text!r}: {problems}") from None
+        return {k: getattr(validated, k) for k in cls.input_fields}
+
+    @classmethod
+    def dump(cls) -> dict[str, Any]:
+        """A plain JSON form of the signature, enough to rebuild it with `Signature.from_dump`."""
+        custom: dict[str, str] = {}
+        for f in cls.fields.values():
+            custom.update(custom_types_of(f.annotation))
+        return {
+            "name": cls.__name__,
+            "instructions": cls.instructions,
+            "fields": [
+                {"name": f.name, "kind": f.kind, "type": f.type_text, "desc": f.desc}
+                for f in cls.fields.values()
+            ],
+            "types": custom,
+        }
+
+    @classmethod
+    def from_dump(cls, data: dict[str, Any]) -> type[Signature]:
+        types = {name: import_object(path) for name, path in data.get("types", {}).items()}
+        fields = {
+            f["name"]: Field(
+                f["name"], f["kind"], parse_type(f["type"], custom=types), f.get("desc", "")
+            )
+            for f in data["fields"]
+        }
+        return _make(data.get("name", "Signature"), fields, data["instructions"])
+
+    @classmethod
+    def equals(cls, other: type[Signature]) -> bool:
+        return cls.dump() == other.dump()
+
+
+def _resolve_annotation(text: str, key: str, namespace: dict[str, Any]) -> Any:
+    """String annotations (``from __future__ import annotations``) in a class-form signature."""
+    module = sys.modules.get(namespace.get("__module__", ""))
+    scope = dict(vars(module)) if module else {}
+    custom = {k: v for k, v in scope.items() if isinstance(v, type)}
+    try:
+        return parse_type(text, signature=f"{key}: {text}", custom=custom)
+    except SignatureError:
+        try:
+            return eval(text, scope)  # the user's own annotation, as typing.get_type_hints does
+        except Exception:
+            raise SignatureError(f"cannot resolve the type {text!r} of field {key!r}") from None
+
+
+def ensure_signature(spec: str | type[Signature]) -> type[Signature]:
+    """Accept either form wherever a signature is expected."""
+    return Signature(spec)
+
+
+def _check(cls: SignatureMeta) -> None:
+    if not cls.output_fields:
+        raise SignatureError(f"signature {cls.__name__} has no output field")
+
+
+def _make(name: str, fields: dict[str, Field], instructions: str) -> type[Signature]:
+    namespace: dict[str, Any] = {"__doc__": instructions, "__annotations__": {}}
+    for key, f in fields.items():
+        namespace["__annotations__"][key] = f.annotation
+        namespace[key] = _FieldMarker(f.kind, f.desc)
+    sig = SignatureMeta.__new__(SignatureMeta, name, (Signature,), namespace)
+    return sig  # type: ignore[return-value]
+
+
+def _from_string(text: str, types: dict[str, Any]) -> type[Signature]:
+    arrow = text.find("->")
+    if arrow < 0:
+        raise SignatureError(
+            "a signature needs '->' between inputs and outputs", signature=text, position=len(text)
+        )
+    second = text.find("->", arrow + 2)
+    if second >= 0:
+        raise SignatureError("a signature has exactly one '->'", signature=text, position=second)
+    fields: dict[str, Field] = {}
+    for kind, start, end in (("input", 0, arrow), ("output", arrow + 2, len(text))):
+        for item, offset in _split_top_level(text, start, end):
+            field = _parse_item(text, item, offset, kind, types)  # type: ignore[arg-type]
+            if field.name in fields:
+                lead = len(item) - len(item.lstrip())
+                raise SignatureError(
+                    f"field {field.name!r} appears twice", signature=text, position=offset + lead
+                )
+            fields[field.name] = field
+    if not any(f.kind == "output" for f in fields.values()):
+        raise SignatureError("a signature needs at least one output field after '->'",
+                             signature=text, position=len(text))
+    return _make("StringSignature", fields, _default_instructions(fields))
+
+
+def _split_top_level(text: str, start: int, end: int) -> list[tuple[str, int]]:
+    """Split `text[start:end]` on commas outside brackets and quotes; keep each piece's offset."""
+    pieces: list[tuple[str, int]] = []
+    depth = 0
+    quote = ""
+    piece_start = start
+    for i in range(start, end):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth < 0:
+                raise SignatureError("unbalanced ']'", signature=text, position=i)
+        elif ch == "," and depth == 0:
+            pieces.append((text[piece_start:i], piece_start))
+            piece_start = i + 1
+    if depth > 0:
+        raise SignatureError("unclosed '['", signature=text, position=end)
+    pieces.append((text[piece_start:end], piece_start))
+    if len(pieces) == 1 and not pieces[0][0].strip():
+        return []
+    return pieces
+
+
+def _parse_item(text: str, item: str, offset: int, kind: FieldKind,
+                types: dict[str, Any]) -> Field:
+    lead = len(item) - len(item.lstrip())
+    name_part, colon, type_part = item.partition(":")
+    name = name_part.strip()
+    if not name:
+        raise SignatureError("empty field name", signature=text, position=offset + lead)
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise SignatureError(f"{name!r} is not a valid field name", signature=text,
+                             position=offset + lead)
+    annotation: Any = str
+    if colon:
+        if not type_part.strip():
+            raise SignatureError(f"field {name!r} has ':' but no type", signature=text,
+                                 position=offset + len(name_part) + 1)
+        annotation = parse_type(type_part, offset=offset + len(name_part) + 1, signature=text,
+                                custom=types)
+    return Field(name, kind, annotation)
+
+
+@functools.lru_cache(maxsize=4096)
+def _output_model(sig: SignatureMeta) -> type[pydantic.BaseModel]:
+    model: type[pydantic.BaseModel] = pydantic.create_model(  # type: ignore[call-overload]
+        f"{sig.__name__}Outputs",
+        __config__=pydantic.ConfigDict(coerce_numbers_to_str=True, arbitrary_types_allowed=True),
+        **{k: (f.annotation, pydantic.Field(description=f.desc or None))
+           for k, f in sig.output_fields.items()},
+    )
+    return model
+
+
+@functools.lru_cache(maxsize=4096)
+def _output_schema(sig: SignatureMeta) -> dict[str, Any]:
+    return _output_model(sig).model_json_schema()
+
+
+@functools.lru_cache(maxsize=4096)
+def _input_model(sig: SignatureMeta) -> type[pydantic.BaseModel]:
+    model: type[pydantic.BaseModel] = pydantic.create_model(  # type: ignore[call-overload]
+        f"{sig.__name__}Inputs",
+        __config__=pydantic.ConfigDict(coerce_numbers_to_str=True, arbitrary_types_allowed=True),
+        **{k: (f.annotation, ...) for k, f in sig.input_fields.items()},
+    )
+    return model
