@@ -10,6 +10,7 @@ class Record(Mapping[str, Any]):
     """A small mapping with attribute access, shared by Example and Prediction."""
 
     __slots__ = ("_data",)
+    _data: dict[str, Any]
 
     def __init__(self, data: Mapping[str, Any] | None = None, /, **fields: Any):
         object.__setattr__(self, "_data", {**(data or {}), **fields})
@@ -59,9 +60,10 @@ class Record(Mapping[str, Any]):
 
 
 class Example(Record):
-    """One data point. `with_inputs(...)` says which keys the program receives; the rest are labels."""
+    """One data point; `with_inputs(...)` names the keys a program receives, the rest are labels."""
 
     __slots__ = ("_input_keys",)
+    _input_keys: tuple[str, ...] | None
 
     def __init__(self, data: Mapping[str, Any] | None = None, /, **fields: Any):
         super().__init__(data, **fields)
@@ -71,7 +73,8 @@ class Example(Record):
     def with_inputs(self, *keys: str) -> Example:
         unknown = [k for k in keys if k not in self._data]
         if unknown:
-            raise KeyError(f"with_inputs: {unknown} are not fields of this example ({sorted(self)})")
+            raise KeyError(f"with_inputs: {unknown} are not fields of this example "
+                           f"({sorted(self)})")
         copy = Example(self._data)
         object.__setattr__(copy, "_input_keys", tuple(keys))
         return copy
@@ -95,12 +98,12 @@ class Example(Record):
             return self._data == other._data and self._input_keys == other._input_keys
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"data": self._data, "input_keys": self._input_keys}
 
-    def __setstate__(self, state: dict[str, Any]) -> None:  # type: ignore[override]
+    def __setstate__(self, state: dict[str, Any]) -> None:
         object.__setattr__(self, "_data", state["data"])
         object.__setattr__(self, "_input_keys", state["input_keys"])
 

@@ -48,12 +48,12 @@ class _FieldMarker:
     desc: str = ""
 
 
-def InputField(desc: str = "") -> Any:  # noqa: N802  (reads like a class, as in DSPy)
+def InputField(desc: str = "") -> Any:
     """Declare an input field in a class-form signature."""
     return _FieldMarker("input", desc)
 
 
-def OutputField(desc: str = "") -> Any:  # noqa: N802
+def OutputField(desc: str = "") -> Any:
     """Declare an output field in a class-form signature."""
     return _FieldMarker("output", desc)
 
@@ -112,7 +112,7 @@ class SignatureMeta(type):
         return cls
 
     def __call__(cls, spec: str | type[Signature], instructions: str | None = None, *,
-                 types: dict[str, Any] | None = None) -> type[Signature]:  # type: ignore[override]
+                 types: dict[str, Any] | None = None) -> type[Signature]:
         """`Signature("question -> answer")` parses the string form into a new signature."""
         if isinstance(spec, SignatureMeta):
             sig = spec
@@ -122,7 +122,7 @@ class SignatureMeta(type):
             raise SignatureError(f"a signature is a string or a Signature class, not {spec!r}")
         if instructions is not None:
             sig = sig.with_instructions(instructions)
-        return sig  # type: ignore[return-value]
+        return sig
 
     def __repr__(cls) -> str:
         return f"Signature({cls.signature_text!r})"
@@ -251,7 +251,7 @@ def _resolve_annotation(text: str, key: str, namespace: dict[str, Any]) -> Any:
 
 def ensure_signature(spec: str | type[Signature]) -> type[Signature]:
     """Accept either form wherever a signature is expected."""
-    return Signature(spec)
+    return SignatureMeta.__call__(Signature, spec)
 
 
 def _check(cls: SignatureMeta) -> None:

@@ -69,7 +69,8 @@ class Adapter(ABC):
                 raise
 
 
-def validate_outputs(signature: type[Signature], values: dict[str, Any], raw: str) -> dict[str, Any]:
+def validate_outputs(signature: type[Signature], values: dict[str, Any],
+                     raw: str) -> dict[str, Any]:
     """Check the parsed values against the output types; raise ParseError naming the field."""
     missing = [k for k in signature.output_fields if k not in values]
     if missing:

@@ -1,4 +1,4 @@
-"""`ChatAdapter`: fields written between `[[ ## name ## ]]` markers, for models without JSON modes."""
+"""`ChatAdapter`: fields between `[[ ## name ## ]]` markers, for models without JSON modes."""
 
 from __future__ import annotations
 

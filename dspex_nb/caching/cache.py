@@ -80,7 +80,8 @@ class Cache:
         self.hits = self.misses = 0
 
     def __repr__(self) -> str:
-        layers = [n for n, on in (("memory", self.memory is not None), ("disk", self._disk_on)) if on]
+        on = {"memory": self.memory is not None, "disk": self._disk_on}
+        layers = [name for name, enabled in on.items() if enabled]
         return f"Cache({'+'.join(layers) or 'off'}, hits={self.hits}, misses={self.misses})"
 
 

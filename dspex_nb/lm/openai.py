@@ -128,7 +128,7 @@ class LM(BaseLM):
         body: dict[str, Any] = {"model": self.model, "messages": request.messages, **params}
         start = time.perf_counter()
         if request.response_schema is None:
-            data, attempts = await self._post(body)
+            data, waits = await self._post(body)
             mode = "none"
         else:
             mode = self.structured_mode
@@ -139,7 +139,7 @@ class LM(BaseLM):
                 else:
                     body.pop("response_format", None)
                 try:
-                    data, attempts = await self._post(body)
+                    data, waits = await self._post(body)
                     break
                 except _FormatRejected:
                     if self._forced_mode is not None or mode == STRUCTURED_MODES[-1]:
@@ -150,14 +150,15 @@ class LM(BaseLM):
             if self._forced_mode is None:
                 with _mode_lock:
                     _mode_by_server[self._server] = mode
-        return _parse_completion(data, self.model, time.perf_counter() - start, attempts, mode)
+        return _parse_completion(data, self.model, time.perf_counter() - start, waits, mode)
 
-    async def _post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        """POST with retries; returns the decoded JSON body and the number of attempts."""
+    async def _post(self, body: dict[str, Any]) -> tuple[dict[str, Any], list[float]]:
+        """POST with retries; returns the decoded JSON body and the waits before each retry."""
         client = self._pool.client()
         content = orjson.dumps(body)
         headers = self._headers()
         attempt = 0
+        waits: list[float] = []
         while True:
             attempt += 1
             retry_after: str | None = None
@@ -177,7 +178,7 @@ class LM(BaseLM):
                     if not isinstance(data, dict):
                         raise BadResponseError(f"{self._server} sent JSON that is not an object",
                                                status=status)
-                    return data, attempt
+                    return data, waits
                 retry_after = response.headers.get("retry-after")
                 error: LMError = self._status_error(status, payload, body)
             except (TimeoutError, httpx.TimeoutException) as exc:
@@ -195,7 +196,9 @@ class LM(BaseLM):
                 if attempt > 1:
                     error.args = (f"{error.args[0]} (after {attempt} attempts)",)
                 raise error
-            await asyncio.sleep(self.retry.delay(attempt, retry_after))
+            wait = self.retry.delay(attempt, retry_after)
+            waits.append(wait)
+            await asyncio.sleep(wait)
 
     def _status_error(self, status: int, payload: bytes, body: dict[str, Any]) -> LMError:
         text = payload[:1000].decode("utf-8", "replace")
@@ -260,7 +263,7 @@ def _response_format(mode: str, schema: dict[str, Any], name: str) -> dict[str, 
     return None
 
 
-def _parse_completion(data: dict[str, Any], model: str, latency: float, attempts: int,
+def _parse_completion(data: dict[str, Any], model: str, latency: float, waits: list[float],
                       mode: str) -> LMResponse:
     try:
         choice = data["choices"][0]
@@ -277,7 +280,8 @@ def _parse_completion(data: dict[str, Any], model: str, latency: float, attempts
         model=data.get("model") or model,
         usage=Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
         latency_s=latency,
-        attempts=attempts,
+        attempts=len(waits) + 1,
         finish_reason=choice.get("finish_reason"),
         structured_mode=mode,
+        waits=tuple(waits),
     )

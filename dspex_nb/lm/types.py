@@ -52,6 +52,7 @@ class LMResponse:
     attempts: int = 1
     finish_reason: str | None = None
     structured_mode: str = "none"
+    waits: tuple[float, ...] = ()  # seconds slept before each retry
 
     def to_entry(self) -> dict[str, Any]:
         """The cache entry: what the model said and what it cost the first time."""

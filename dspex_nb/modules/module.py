@@ -46,9 +46,16 @@ class _ClassOrInstanceMethod(Generic[R]):
         return functools.partial(self.on_instance, obj)
 
 
-@functools.cache
+_overridden: dict[tuple[type, str], bool] = {}
+
+
 def _defines(cls: type, name: str) -> bool:
-    return getattr(cls, name) is not getattr(Module, name)
+    """Does this Module subclass write its own `forward` / `aforward`? (memoized: hot path)"""
+    key = (cls, name)
+    found = _overridden.get(key)
+    if found is None:
+        found = _overridden[key] = getattr(cls, name) is not getattr(Module, name)
+    return found
 
 
 class Module:
@@ -186,7 +193,13 @@ class Module:
     @classmethod
     def _load_new(cls, path: str | os.PathLike[str]) -> Module:
         data = cls._read(path)
-        klass = import_object(data["class"])
+        try:
+            klass = import_object(data["class"])
+        except (ImportError, AttributeError) as exc:
+            raise DspexError(
+                f"{path} was saved from {data['class']}, which cannot be imported here ({exc}); "
+                f"build the program yourself and call program.load(path)"
+            ) from None
         if not (isinstance(klass, type) and issubclass(klass, cls)):
             raise DspexError(f"{path} holds a {data['class']}, not a {cls.__name__}")
         program: Module = klass._from_init(data.get("init", {}))

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+# Before dspex_nb is imported anywhere: no test may touch the user's real cache folder.
+os.environ["DSPEX_CACHE_DIR"] = tempfile.mkdtemp(prefix="dspex-test-cache-")
+os.environ.pop("OPENAI_API_KEY", None)
+os.environ.pop("OPENAI_BASE_URL", None)
+
+from dspex_nb import settings  # noqa: E402
+from dspex_nb.caching import cache as cache_module  # noqa: E402
+from dspex_nb.lm import openai as openai_lm  # noqa: E402
+from tests.fault_server import FaultServer  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def clean_settings() -> Iterator[None]:
+    settings.reset()
+    cache_module._default = None
+    openai_lm._mode_by_server.clear()  # what a server accepted is remembered per process
+    yield
+    settings.reset()
+
+
+@pytest.fixture(scope="session")
+def fault_server() -> Iterator[FaultServer]:
+    server = FaultServer().start()
+    yield server
+    server.stop()
