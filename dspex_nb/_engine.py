@@ -9,11 +9,13 @@ I/O (`on_engine`), so each HTTP client lives on exactly one loop for the life of
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
+import contextlib
 import contextvars
 import functools
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -96,6 +98,29 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
 
 
 _threads: concurrent.futures.ThreadPoolExecutor | None = None
+_closers: list[Callable[[], Awaitable[Any]]] = []
+
+
+def close_at_exit(closer: Callable[[], Awaitable[Any]]) -> None:
+    """Have `await closer()` run on the engine loop when the interpreter exits.
+
+    HTTP clients live on the engine loop for the whole process; closing them at exit keeps
+    aiohttp from warning about unclosed sessions.
+    """
+    _closers.append(closer)
+
+
+@atexit.register
+def _shutdown() -> None:
+    loop = _loop
+    if loop is None or not _closers or not loop.is_running():
+        return
+
+    async def close_all() -> None:
+        await asyncio.gather(*(c() for c in _closers), return_exceptions=True)
+
+    with contextlib.suppress(Exception):
+        asyncio.run_coroutine_threadsafe(close_all(), loop).result(timeout=2)
 
 
 async def in_thread(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

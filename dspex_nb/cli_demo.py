@@ -19,10 +19,15 @@ class Sentiment(dx.Signature):
 
 
 def _progress(done: int, total: int, correct: int) -> None:
+    """A bar redrawn in place on a terminal; in a log, a line at every tenth of the way."""
     width = 30
     filled = width * done // total
-    bar = "#" * filled + "." * (width - filled)
-    sys.stdout.write(f"\r[{bar}] {done}/{total}  accuracy so far {correct / max(done, 1):.1%}")
+    line = (f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  "
+            f"accuracy so far {correct / max(done, 1):.1%}")
+    if sys.stdout.isatty():
+        sys.stdout.write("\r" + line)
+    elif done == total or done % max(1, total // 10) == 0:
+        sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
 
@@ -44,7 +49,8 @@ def run_demo(*, n: int = 100, use_cache: bool = True) -> int:
                 print(f"\nexample {i} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             _progress(i, len(devset), correct)
     wall = time.perf_counter() - start
-    print()
+    if sys.stdout.isatty():
+        print()
     print(f"accuracy      {correct}/{len(devset)} = {correct / len(devset):.1%}")
     print(f"failures      {failures}")
     print(f"LM calls      {lm.calls} ({lm.cache_hits} from cache)")

@@ -14,7 +14,9 @@ os.environ.pop("OPENAI_BASE_URL", None)
 from dspex_nb import settings  # noqa: E402
 from dspex_nb.caching import cache as cache_module  # noqa: E402
 from dspex_nb.lm import openai as openai_lm  # noqa: E402
+from dspex_nb.lm import LocalLM, bundled_model_path  # noqa: E402
 from tests.fault_server import FaultServer  # noqa: E402
+from tests.llama_server import LlamaServer  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -31,3 +33,16 @@ def fault_server() -> Iterator[FaultServer]:
     server = FaultServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator[LlamaServer]:
+    """llama.cpp's OpenAI-compatible server with the bundled SmolLM2 GGUF, on loopback."""
+    server = LlamaServer(bundled_model_path()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def local_lm() -> LocalLM:
+    return LocalLM(cache=False)

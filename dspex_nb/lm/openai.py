@@ -23,7 +23,7 @@ import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport
 
-from dspex_nb._engine import on_engine
+from dspex_nb._engine import close_at_exit, on_engine
 from dspex_nb.errors import (
     AuthenticationError,
     BadResponseError,
@@ -41,7 +41,7 @@ from dspex_nb.lm.types import LMRequest, LMResponse, Usage
 STRUCTURED_MODES = ("json_schema", "json_object_schema", "json_object", "prompt")
 _CONTEXT_HINTS = ("context length", "context_length", "maximum context", "context window",
                   "too many tokens", "exceeds the context", "n_ctx")
-_FORMAT_HINTS = ("response_format", "json_schema", "json_object", "schema")
+_FORMAT_HINTS = ("response_format", "json_schema")
 
 # What structured mode worked, per server. Shared by every LM that talks to that server.
 _mode_by_server: dict[str, str] = {}
@@ -210,12 +210,15 @@ class LM(BaseLM):
             return AuthenticationError(
                 f"{where}: the API key is missing or not accepted "
                 f"(set api_key= or OPENAI_API_KEY): {text[:300]}", status=status)
+        # A refused response_format is a signal to try the next mode, not a failure. Servers
+        # say so with 400 or 422, and llama.cpp's (llama-cpp-python) with a 500.
+        if ("response_format" in body and status in (400, 422, 500)
+                and any(h in lower for h in _FORMAT_HINTS)):
+            raise _FormatRejected(text)
         if status in (400, 413, 422):
             if any(h in lower for h in _CONTEXT_HINTS):
                 return ContextWindowError(f"{where}: the prompt is too long for {self.model}: "
                                           f"{text[:300]}", status=status)
-            if "response_format" in body and any(h in lower for h in _FORMAT_HINTS):
-                raise _FormatRejected(text)
             return LMError(f"{where} (bad request): {text[:500]}", status=status)
         if status in RETRY_STATUSES or status >= 500:
             return ServerError(f"{where}: {text[:300]}", status=status)
@@ -249,6 +252,7 @@ class _Pool:
                                   max_keepalive_connections=self.max_connections)
             self._client = httpx.AsyncClient(transport=AiohttpTransport(limits=limits),
                                              limits=limits)
+            close_at_exit(self._client.aclose)
         return self._client
 
 

@@ -1,0 +1,65 @@
+"""`dx.LM` against llama.cpp's real OpenAI-compatible server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+import pytest
+
+import dspex_nb as dx
+from tests.llama_server import LlamaServer
+
+pytestmark = pytest.mark.integration
+
+
+class Review(dx.Signature):
+    """Classify the sentiment of the review and rate it."""
+
+    review: str = dx.InputField()
+    sentiment: Literal["positive", "negative"] = dx.OutputField()
+    stars: int = dx.OutputField(desc="1 to 5")
+    keywords: list[str] = dx.OutputField()
+
+
+def test_typed_outputs_parse_through_the_json_object_fallback(llama_server: LlamaServer) -> None:
+    lm = dx.LM("smollm2", base_url=llama_server.url, cache=False, max_tokens=200)
+    prediction = dx.Predict(Review, lm=lm)(review="A wonderful, warm and funny film.")
+    assert prediction.sentiment in ("positive", "negative")
+    assert isinstance(prediction.stars, int)
+    assert isinstance(prediction.keywords, list)
+    assert all(isinstance(k, str) for k in prediction.keywords)
+    # This server rejects json_schema; json_object with the schema is what it accepts.
+    assert lm.structured_mode == "json_object_schema"
+    response = lm.history[-1].response
+    assert response is not None and response.structured_mode == "json_object_schema"
+
+
+def test_usage_and_history_come_from_the_server(llama_server: LlamaServer) -> None:
+    lm = dx.LM("smollm2", base_url=llama_server.url, cache=False, max_tokens=20)
+    lm("Say hello.")
+    response = lm.history[-1].response
+    assert response is not None
+    assert response.usage.prompt_tokens > 0 and response.usage.completion_tokens > 0
+    assert lm.usage.total_tokens == response.usage.total_tokens
+
+
+def test_concurrent_async_calls_all_parse(llama_server: LlamaServer) -> None:
+    lm = dx.LM("smollm2", base_url=llama_server.url, cache=False, max_tokens=60)
+    predict = dx.Predict("question -> answer: int", lm=lm)
+
+    async def main() -> list[dx.Prediction]:
+        return list(await asyncio.gather(
+            *(predict.acall(question=f"What is {i} plus {i}?") for i in range(6))))
+
+    predictions = asyncio.run(main())
+    assert len(predictions) == 6
+    assert all(isinstance(p.answer, int) for p in predictions)
+
+
+def test_chain_of_thought_on_the_server_reasons_first(llama_server: LlamaServer) -> None:
+    lm = dx.LM("smollm2", base_url=llama_server.url, cache=False, max_tokens=200)
+    prediction = dx.ChainOfThought("question -> answer", lm=lm)(question="What color is the sky?")
+    assert isinstance(prediction.reasoning, str) and isinstance(prediction.answer, str)
+    text = lm.history[-1].response.text  # type: ignore[union-attr]
+    assert text.index('"reasoning"') < text.index('"answer"')

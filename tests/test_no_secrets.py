@@ -1,0 +1,62 @@
+"""API keys never reach anything written to disk or kept for display."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import dspex_nb as dx
+from tests.fault_server import FaultServer, ok, status
+
+SECRET = "sk-test-SECRET-0123456789abcdef"
+
+
+def _all_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+def test_api_key_reaches_no_cache_file_saved_program_or_history(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    cache_dir = tmp_path / "cache"
+    dx.configure(cache=dx.Cache(directory=cache_dir))
+    fault_server.script(ok('{"answer": "fine"}'))
+    lm = dx.LM("gpt-4o-mini", base_url=fault_server.url, api_key=SECRET)
+    predict = dx.Predict("question -> answer", lm=lm)
+    assert predict(question="q").answer == "fine"
+    assert predict(question="q").answer == "fine"  # the second one from the cache
+    assert lm.cache_hits == 1
+    saved = predict.save(tmp_path / "program.json")
+
+    assert fault_server.requests[0]["headers"]["Authorization"] == f"Bearer {SECRET}"
+    assert SECRET.encode() not in _all_bytes(cache_dir)
+    assert _all_bytes(cache_dir)  # something was written, so the scan means something
+    assert SECRET not in saved.read_text()
+    assert SECRET not in repr(lm) and SECRET not in str(lm.dump_state())
+    assert all(SECRET not in repr(entry) for entry in lm.history)
+
+
+def test_key_from_the_environment_is_used_but_not_stored(
+    fault_server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("OPENAI_BASE_URL", fault_server.url)
+    fault_server.script(ok('{"answer": "env"}'))
+    predict = dx.Predict("question -> answer", lm=dx.LM("gpt-4o-mini", cache=False))
+    assert predict(question="q").answer == "env"
+    assert fault_server.requests[0]["headers"]["Authorization"] == f"Bearer {SECRET}"
+    assert SECRET not in predict.save(tmp_path / "p.json").read_text()
+
+
+def test_authentication_error_does_not_echo_the_key(fault_server: FaultServer) -> None:
+    fault_server.script(status(401, body='{"error": "invalid key"}'))
+    with pytest.raises(dx.AuthenticationError) as info:
+        dx.LM("m", base_url=fault_server.url, api_key=SECRET, cache=False)("hi")
+    assert SECRET not in str(info.value)
+
+
+def test_credentials_in_the_base_url_are_not_stored(tmp_path: Path) -> None:
+    lm = dx.LM("m", base_url="http://user:hunter2@127.0.0.1:9/v1?key=abc")
+    text = dx.Predict("a -> b", lm=lm).save(tmp_path / "p.json").read_text()
+    assert "hunter2" not in text and "key=abc" not in text and "hunter2" not in repr(lm)
