@@ -11,12 +11,12 @@ os.environ["DSPEX_CACHE_DIR"] = tempfile.mkdtemp(prefix="dspex-test-cache-")
 os.environ.pop("OPENAI_API_KEY", None)
 os.environ.pop("OPENAI_BASE_URL", None)
 
-from dspex_nb import settings  # noqa: E402
-from dspex_nb.caching import cache as cache_module  # noqa: E402
-from dspex_nb.lm import openai as openai_lm  # noqa: E402
-from dspex_nb.lm import LocalLM, bundled_model_path  # noqa: E402
-from tests.fault_server import FaultServer  # noqa: E402
-from tests.llama_server import LlamaServer  # noqa: E402
+from dspex_nb import settings
+from dspex_nb.caching import cache as cache_module
+from dspex_nb.lm import LocalLM, bundled_model_path
+from dspex_nb.lm import openai as openai_lm
+from tests.fault_server import FaultServer
+from tests.llama_server import LlamaServer
 
 
 @pytest.fixture(autouse=True)

@@ -82,7 +82,7 @@ def test_malformed_string_names_problem_and_position(text: str, position: int, w
 
 
 def test_class_field_without_marker_is_an_error() -> None:
-    with pytest.raises(dx.SignatureError, match="needs `= dx.InputField"):
+    with pytest.raises(dx.SignatureError, match=r"needs `= dx\.InputField"):
         type("Bad", (dx.Signature,), {"__annotations__": {"x": str}})
 
 
