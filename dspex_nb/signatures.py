@@ -75,6 +75,8 @@ class SignatureMeta(type):
 
     fields: dict[str, Field]
     instructions: str
+    _inputs: dict[str, Field]
+    _outputs: dict[str, Field]
 
     def __new__(
         mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
@@ -105,6 +107,8 @@ class SignatureMeta(type):
         if unannotated:
             raise SignatureError(f"fields {sorted(unannotated)} of {name} need a type annotation")
         cls.fields = _ordered(fields)
+        cls._inputs = {k: f for k, f in cls.fields.items() if f.kind == "input"}
+        cls._outputs = {k: f for k, f in cls.fields.items() if f.kind == "output"}
         doc = namespace.get("__doc__")
         cls.instructions = (doc or "").strip() or _default_instructions(cls.fields)
         if bases:
@@ -129,11 +133,13 @@ class SignatureMeta(type):
 
     @property
     def input_fields(cls) -> dict[str, Field]:
-        return {k: f for k, f in cls.fields.items() if f.kind == "input"}
+        """The input fields in order (computed once per signature; do not mutate)."""
+        return cls._inputs
 
     @property
     def output_fields(cls) -> dict[str, Field]:
-        return {k: f for k, f in cls.fields.items() if f.kind == "output"}
+        """The output fields in order (computed once per signature; do not mutate)."""
+        return cls._outputs
 
     @property
     def signature_text(cls) -> str:

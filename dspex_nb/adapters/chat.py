@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -20,18 +21,23 @@ def _block(values: dict[str, Any], names: list[str]) -> str:
     return "\n\n".join(f"[[ ## {k} ## ]]\n{render_value(values[k])}" for k in names if k in values)
 
 
+@functools.lru_cache(maxsize=4096)
+def _system_prompt(signature: type[Signature]) -> str:
+    order = " ".join(f"[[ ## {k} ## ]]" for k in signature.output_fields)
+    return (
+        f"{signature.instructions}\n\n"
+        f"Inputs:\n{describe_fields(signature.input_fields)}\n\n"
+        f"Outputs:\n{describe_fields(signature.output_fields)}\n\n"
+        f"Write each output after its marker, in this order: {order}; "
+        f"then end with [[ ## completed ## ]]."
+    )
+
+
 class ChatAdapter(Adapter):
     name = "chat"
 
     def system_prompt(self, signature: type[Signature]) -> str:
-        order = " ".join(f"[[ ## {k} ## ]]" for k in signature.output_fields)
-        return (
-            f"{signature.instructions}\n\n"
-            f"Inputs:\n{describe_fields(signature.input_fields)}\n\n"
-            f"Outputs:\n{describe_fields(signature.output_fields)}\n\n"
-            f"Write each output after its marker, in this order: {order}; "
-            f"then end with [[ ## completed ## ]]."
-        )
+        return _system_prompt(signature)
 
     def format(self, signature: type[Signature], demos: list[dict[str, Any]],
                inputs: dict[str, Any]) -> LMRequest:

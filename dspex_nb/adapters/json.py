@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import orjson
@@ -13,17 +14,23 @@ from dspex_nb.lm.types import LMRequest
 from dspex_nb.signatures import Signature
 
 
+@functools.lru_cache(maxsize=4096)
+def _system_prompt(signature: type[Signature]) -> str:
+    """Built once per signature: it is the same text on every call."""
+    keys = ", ".join(f'"{k}"' for k in signature.output_fields)
+    return (
+        f"{signature.instructions}\n\n"
+        f"Inputs:\n{describe_fields(signature.input_fields)}\n\n"
+        f"Outputs:\n{describe_fields(signature.output_fields)}\n\n"
+        f"Reply with one JSON object with exactly the keys {keys}."
+    )
+
+
 class JSONAdapter(Adapter):
     name = "json"
 
     def system_prompt(self, signature: type[Signature]) -> str:
-        keys = ", ".join(f'"{k}"' for k in signature.output_fields)
-        return (
-            f"{signature.instructions}\n\n"
-            f"Inputs:\n{describe_fields(signature.input_fields)}\n\n"
-            f"Outputs:\n{describe_fields(signature.output_fields)}\n\n"
-            f"Reply with one JSON object with exactly the keys {keys}."
-        )
+        return _system_prompt(signature)
 
     def user_message(self, signature: type[Signature], values: dict[str, Any]) -> str:
         return "\n".join(

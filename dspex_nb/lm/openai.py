@@ -87,7 +87,7 @@ class LM(BaseLM):
         super().__init__(model, cache=cache, history_size=history_size, **defaults)
         url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         self.base_url = url.rstrip("/")
-        self._endpoint = f"{self.base_url}/chat/completions"
+        self._url = httpx.URL(f"{self.base_url}/chat/completions")
         self._api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         self.timeout = timeout
         self.retry = retry or RetryPolicy(max_retries=max_retries)
@@ -96,6 +96,11 @@ class LM(BaseLM):
         self._forced_mode = structured_mode
         self._server = _public_url(self.base_url)
         self._pool = _Pool(max_connections)
+        self._timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        self._request_headers = httpx.Headers(headers)
 
     @property
     def cache_identity(self) -> str:
@@ -115,11 +120,6 @@ class LM(BaseLM):
         """The structured-output mode this server is known (or assumed) to accept."""
         return self._forced_mode or _mode_by_server.get(self._server, STRUCTURED_MODES[0])
 
-    def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
 
     async def _acomplete(self, request: LMRequest, params: dict[str, Any]) -> LMResponse:
         return await on_engine(self._complete_on_engine(request, params))
@@ -152,11 +152,30 @@ class LM(BaseLM):
                     _mode_by_server[self._server] = mode
         return _parse_completion(data, self.model, time.perf_counter() - start, waits, mode)
 
+    async def _send(self, content: bytes) -> tuple[int, bytes, str | None]:
+        """One POST: status, body and Retry-After.
+
+        The request goes straight to the transport: an API client needs none of
+        AsyncClient's cookie, redirect and auth machinery, which cost more CPU per call than
+        everything else here together (measured with yappi: benchmarks/README.md).
+        """
+        # stream= (not content=) skips httpx's header preparation; aiohttp sets Host and
+        # Content-Length itself. read() makes the body plain bytes again for the transport.
+        request = httpx.Request("POST", self._url, headers=self._request_headers,
+                                stream=httpx.ByteStream(content),
+                                extensions={"timeout": self._timeouts})
+        request.read()
+        request.headers.encoding = "ascii"  # skip httpx re-detecting it on every header read
+        response = await self._pool.transport().handle_async_request(request)
+        try:
+            payload = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
+        finally:
+            await response.aclose()
+        return response.status_code, payload, response.headers.get("retry-after")
+
     async def _post(self, body: dict[str, Any]) -> tuple[dict[str, Any], list[float]]:
         """POST with retries; returns the decoded JSON body and the waits before each retry."""
-        client = self._pool.client()
         content = orjson.dumps(body)
-        headers = self._headers()
         attempt = 0
         waits: list[float] = []
         while True:
@@ -164,10 +183,7 @@ class LM(BaseLM):
             retry_after: str | None = None
             try:
                 async with asyncio.timeout(self.timeout):
-                    response = await client.post(self._endpoint, content=content,
-                                                 headers=headers, timeout=self.timeout)
-                    payload = response.content
-                status = response.status_code
+                    status, payload, retry_after = await self._send(content)
                 if status == 200:
                     try:
                         data = orjson.loads(payload)
@@ -179,7 +195,6 @@ class LM(BaseLM):
                         raise BadResponseError(f"{self._server} sent JSON that is not an object",
                                                status=status)
                     return data, waits
-                retry_after = response.headers.get("retry-after")
                 error: LMError = self._status_error(status, payload, body)
             except (TimeoutError, httpx.TimeoutException) as exc:
                 error = self._transport_error(exc)
@@ -240,20 +255,19 @@ class LM(BaseLM):
 
 
 class _Pool:
-    """One httpx client over aiohttp, created on the engine loop and shared by LM copies."""
+    """One httpx transport over aiohttp, made on the engine loop and shared by LM copies."""
 
     def __init__(self, max_connections: int):
         self.max_connections = max_connections
-        self._client: httpx.AsyncClient | None = None
+        self._transport: AiohttpTransport | None = None
 
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
+    def transport(self) -> AiohttpTransport:
+        if self._transport is None:
             limits = httpx.Limits(max_connections=self.max_connections,
                                   max_keepalive_connections=self.max_connections)
-            self._client = httpx.AsyncClient(transport=AiohttpTransport(limits=limits),
-                                             limits=limits)
-            close_at_exit(self._client.aclose)
-        return self._client
+            self._transport = AiohttpTransport(limits=limits)
+            close_at_exit(self._transport.aclose)
+        return self._transport
 
 
 def _response_format(mode: str, schema: dict[str, Any], name: str) -> dict[str, Any] | None:

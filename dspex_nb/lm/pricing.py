@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from dspex_nb.lm.types import Usage
@@ -26,8 +27,10 @@ def set_price(model_prefix: str, *, input_per_million: float, output_per_million
     """Add or override the price of models whose name starts with `model_prefix`."""
     with _lock:
         _PRICES[model_prefix] = (input_per_million, output_per_million)
+        price_of.cache_clear()
 
 
+@functools.lru_cache(maxsize=1024)
 def price_of(model: str) -> tuple[float, float] | None:
     name = model.split("/")[-1]
     best: str | None = None
