@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loopback_server import LoopbackServer  # noqa: E402
+from loopback_server import LoopbackServer
 
 Call = Callable[[int], Awaitable[Any]]
 

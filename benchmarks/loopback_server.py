@@ -32,10 +32,11 @@ def make_app(latency: float) -> web.Application:
         await request.read()
         await asyncio.sleep(latency)
         n = next(counter)
+        content = json.dumps({"answer": str(n)})
         body = {
             "id": f"cmpl-{n}", "object": "chat.completion", "model": "bench",
             "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": json.dumps({"answer": str(n)})}}],
+                         "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": 50, "completion_tokens": 8, "total_tokens": 58},
         }
         return web.json_response(body)
