@@ -184,3 +184,15 @@ def test_plain_text_call_on_an_lm() -> None:
     lm = dx.ScriptedLM(["hello"])
     assert lm("Say hello") == "hello"
     assert isinstance(lm.requests[0], LMRequest)
+
+
+def test_context_override_reaches_a_sync_call_made_inside_a_running_loop() -> None:
+    dx.configure(lm=dx.ScriptedLM([{"answer": "global"}]))
+    inner = dx.ScriptedLM([{"answer": "scoped"}])
+
+    async def cell() -> str:  # a notebook cell: a loop runs, the user calls the sync form
+        with dx.context(lm=inner):
+            answer: str = dx.Predict("q -> answer")(q="x").answer
+            return answer
+
+    assert asyncio.run(cell()) == "scoped"
