@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dspex_nb import telemetry
 from dspex_nb.adapters import ChatAdapter, JSONAdapter
 from dspex_nb.caching import Cache
 from dspex_nb.errors import (
@@ -31,6 +32,7 @@ from dspex_nb.modules import ChainOfThought, Module, Predict
 from dspex_nb.primitives import Example, Prediction
 from dspex_nb.settings import configure, context
 from dspex_nb.signatures import InputField, OutputField, Signature
+from dspex_nb.telemetry import last_trace, trace
 
 __version__ = "0.1.0"
 
@@ -67,7 +69,10 @@ __all__ = [
     "Usage",
     "configure",
     "context",
+    "last_trace",
     "set_price",
+    "telemetry",
+    "trace",
 ]
 
 

@@ -19,6 +19,8 @@ from dspex_nb.caching import Cache, default_cache, request_key
 from dspex_nb.errors import DspexError
 from dspex_nb.lm.pricing import estimate_cost
 from dspex_nb.lm.types import HistoryEntry, LMRequest, LMResponse, Usage
+from dspex_nb.telemetry.events import emit
+from dspex_nb.telemetry.spans import span
 
 
 class BaseLM(ABC):
@@ -51,23 +53,48 @@ class BaseLM(ABC):
         """Plain settings to rebuild this LM; never a secret."""
         return {"class": type(self).__name__, "model": self.model, "defaults": dict(self.defaults)}
 
+    provider = "unknown"
+
+    @property
+    def server(self) -> str:
+        """Where calls go, safe to show (no credentials)."""
+        return "in-process"
+
     # -- the call ----------------------------------------------------------------------------
     async def acomplete(self, request: LMRequest) -> LMResponse:
         params = {**self.defaults, **request.params} if request.params else self.defaults
         if request.sample_id is None and self.sample_id is not None:
             request.sample_id = self.sample_id
+        with span("lm", self.model, model=self.model, provider=self.provider,
+                  server=self.server) as lm_span:
+            response = await self._cached_or_called(request, params)
+            if lm_span is not None:
+                lm_span.set(
+                    messages=request.messages, response=response.text, cached=response.cached,
+                    prompt_tokens=response.usage.prompt_tokens,
+                    completion_tokens=response.usage.completion_tokens,
+                    cost_usd=response.cost_usd, retries=max(0, response.attempts - 1),
+                    structured_mode=response.structured_mode, sample_id=request.sample_id,
+                )
+            return response
+
+    async def _cached_or_called(self, request: LMRequest, params: dict[str, Any]) -> LMResponse:
         cache = self._cache() if request.cache else None
         key = None
         if cache is not None:
-            start = time.perf_counter()
-            key = request_key(
-                model=self.cache_identity,
-                messages=request.messages,
-                params=params,
-                response_schema=request.response_schema,
-                sample_id=request.sample_id,
-            )
-            entry = cache.get(key)
+            with span("cache", "lookup") as cache_span:
+                start = time.perf_counter()
+                key = request_key(
+                    model=self.cache_identity,
+                    messages=request.messages,
+                    params=params,
+                    response_schema=request.response_schema,
+                    sample_id=request.sample_id,
+                )
+                entry = cache.get(key)
+                if cache_span is not None:
+                    cache_span.set(hit=entry is not None)
+                emit("cache.hit" if entry is not None else "cache.miss", model=self.model)
             if entry is not None:
                 response = LMResponse.from_entry(entry, time.perf_counter() - start)
                 self._record(request, params, response, None)

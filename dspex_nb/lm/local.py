@@ -74,6 +74,8 @@ class LocalLM(BaseLM):
         self.seed = seed
         self._runtime = _Runtime(path, n_ctx, self.n_threads)
 
+    provider = "llama.cpp"
+
     @property
     def cache_identity(self) -> str:
         stat = self.model_path.stat()

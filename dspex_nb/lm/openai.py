@@ -37,6 +37,8 @@ from dspex_nb.errors import (
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.retry import RETRY_STATUSES, RetryPolicy
 from dspex_nb.lm.types import LMRequest, LMResponse, Usage
+from dspex_nb.telemetry.events import emit
+from dspex_nb.telemetry.spans import span
 
 STRUCTURED_MODES = ("json_schema", "json_object_schema", "json_object", "prompt")
 _CONTEXT_HINTS = ("context length", "context_length", "maximum context", "context window",
@@ -101,6 +103,8 @@ class LM(BaseLM):
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
         self._request_headers = httpx.Headers(headers)
+
+    provider = "openai-compatible"
 
     @property
     def cache_identity(self) -> str:
@@ -182,8 +186,11 @@ class LM(BaseLM):
             attempt += 1
             retry_after: str | None = None
             try:
-                async with asyncio.timeout(self.timeout):
-                    status, payload, retry_after = await self._send(content)
+                with span("http", "POST /chat/completions", attempt=attempt) as http_span:
+                    async with asyncio.timeout(self.timeout):
+                        status, payload, retry_after = await self._send(content)
+                    if http_span is not None:
+                        http_span.set(status=status)
                 if status == 200:
                     try:
                         data = orjson.loads(payload)
@@ -213,6 +220,8 @@ class LM(BaseLM):
                 raise error
             wait = self.retry.delay(attempt, retry_after)
             waits.append(wait)
+            emit("lm.retry", model=self.model, server=self._server, attempt=attempt,
+                 wait_s=wait, error_type=type(error).__name__, status=error.status)
             await asyncio.sleep(wait)
 
     def _status_error(self, status: int, payload: bytes, body: dict[str, Any]) -> LMError:

@@ -38,6 +38,8 @@ class ScriptedLM(BaseLM):
         self.tokens = tokens
         self.requests: list[LMRequest] = []
 
+    provider = "scripted"
+
     async def _acomplete(self, request: LMRequest, params: dict[str, Any]) -> LMResponse:
         self.requests.append(request)
         if self.latency:

@@ -23,6 +23,7 @@ import orjson
 from dspex_nb._engine import in_thread, run_sync
 from dspex_nb._types import import_object
 from dspex_nb.errors import ConfigurationError, DspexError
+from dspex_nb.telemetry.spans import span
 
 if TYPE_CHECKING:
     from dspex_nb.modules.predict import Predict
@@ -61,6 +62,8 @@ def _defines(cls: type, name: str) -> bool:
 class Module:
     """Base class of LM programs. Compose predictors and other modules as attributes."""
 
+    _span_kind = "module"  # each call is a telemetry span of this kind
+
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} defines neither forward nor aforward")
 
@@ -69,15 +72,21 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _defines(type(self), "forward"):
-            return self.forward(*args, **kwargs)
+            with span(self._span_kind, self._span_name(), program=type(self).__name__):
+                return self.forward(*args, **kwargs)
         return run_sync(self.acall(*args, **kwargs))
 
     async def acall(self, *args: Any, **kwargs: Any) -> Any:
-        if _defines(type(self), "aforward"):
-            return await self.aforward(*args, **kwargs)
-        if _defines(type(self), "forward"):
-            return await in_thread(self.forward, *args, **kwargs)
-        raise NotImplementedError(f"{type(self).__name__} defines neither forward nor aforward")
+        with span(self._span_kind, self._span_name(), program=type(self).__name__):
+            if _defines(type(self), "aforward"):
+                return await self.aforward(*args, **kwargs)
+            if _defines(type(self), "forward"):
+                return await in_thread(self.forward, *args, **kwargs)
+            raise NotImplementedError(
+                f"{type(self).__name__} defines neither forward nor aforward")
+
+    def _span_name(self) -> str:
+        return type(self).__name__
 
     # -- structure ---------------------------------------------------------------------------
     def named_predictors(self) -> list[tuple[str, Predict]]:

@@ -12,6 +12,7 @@ from dspex_nb.lm.resolve import current_lm, lm_from_state
 from dspex_nb.modules.module import Module
 from dspex_nb.primitives import Prediction
 from dspex_nb.signatures import Signature, ensure_signature
+from dspex_nb.telemetry.spans import current_span
 
 _DEFAULT_ADAPTER = JSONAdapter()
 # Per-call options that steer the call but are not sampling parameters sent to the model.
@@ -25,12 +26,17 @@ class Predict(Module):
     time overrides them for one call, and may also say `cache=False` or `sample_id=k`.
     """
 
+    _span_kind = "predict"
+
     def __init__(self, signature: str | type[Signature], *, lm: BaseLM | None = None,
                  **lm_kwargs: Any):
         self.signature = ensure_signature(signature)
         self.demos: list[dict[str, Any]] = []
         self.lm = lm
         self.config: dict[str, Any] = lm_kwargs
+
+    def _span_name(self) -> str:
+        return self.signature.signature_text
 
     @property
     def instructions(self) -> str:
@@ -47,10 +53,15 @@ class Predict(Module):
         params = {**self.config, **config}
         options = {k: params.pop(k) for k in _CALL_OPTIONS if k in params}
         adapter: Adapter = settings.get("adapter") or _DEFAULT_ADAPTER
+        here = current_span()
+        if here is not None and here.kind == "predict":
+            here.set(signature=self.signature.signature_text, inputs=inputs)
         result = await adapter.acall(
             lm, self.signature, self.demos, inputs, params=params,
             sample_id=options.get("sample_id"), cache=options.get("cache", True),
         )
+        if here is not None and here.kind == "predict":
+            here.set(outputs=result.outputs)
         return Prediction(result.outputs)
 
     # -- state -------------------------------------------------------------------------------

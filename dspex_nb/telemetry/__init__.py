@@ -1,0 +1,71 @@
+"""Telemetry: one event stream for everything that happens, spans that make each program call
+a tree, and metrics over rolling windows. Widgets, the dashboard and exporters all read it.
+
+    dx.telemetry.attach(handler, events=["lm.*"])   # handler(event) for every LM event
+    with dx.trace() as t: program(question="...")   # t.root is the span tree
+    dx.telemetry.snapshot()                          # DataFrame: latency, tokens, cost per model
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dspex_nb.telemetry.events import Event, EventBus, Handler, attach, bus, detach, emit
+from dspex_nb.telemetry.metrics import MetricsAggregator
+from dspex_nb.telemetry.spans import Span, current_span, span
+from dspex_nb.telemetry.trace import Trace, last_trace, trace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+metrics = MetricsAggregator()
+bus.attach(metrics, MetricsAggregator.EVENTS)
+
+
+def snapshot(window_s: float | None = 60.0) -> pd.DataFrame:
+    """Metrics per model over the last `window_s` seconds (None: since the process started)."""
+    return metrics.snapshot(window_s)
+
+
+def export_to_opentelemetry(tracer_provider: object = None, *,
+                            capture_content: bool = False) -> Handler:
+    """Mirror spans into OpenTelemetry (needs the `otel` extra); see telemetry/otel.py."""
+    from dspex_nb.telemetry.otel import export_to_opentelemetry as export
+
+    return export(tracer_provider, capture_content=capture_content)
+
+
+def enable() -> None:
+    bus.enabled = True
+
+
+def disable() -> None:
+    """Turn spans and events off (the program runs the same, unobserved)."""
+    bus.enabled = False
+
+
+def enabled() -> bool:
+    return bus.enabled
+
+
+__all__ = [
+    "Event",
+    "EventBus",
+    "MetricsAggregator",
+    "Span",
+    "Trace",
+    "attach",
+    "bus",
+    "current_span",
+    "detach",
+    "disable",
+    "emit",
+    "enable",
+    "enabled",
+    "export_to_opentelemetry",
+    "last_trace",
+    "metrics",
+    "snapshot",
+    "span",
+    "trace",
+]

@@ -1,0 +1,156 @@
+"""An in-process aggregator of LM and program events over rolling windows.
+
+Attached to the bus when telemetry is imported, so the dashboard and `snapshot()` see everything
+from the start. Keeps at most `max_samples` recent LM calls (a bounded deque) and running totals.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dspex_nb.telemetry.events import Event
+
+_PROGRAMS = ("module", "predict")
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(slots=True)
+class LMSample:
+    time: float
+    model: str
+    server: str
+    latency_s: float
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    cached: bool
+    retries: int
+    error_type: str | None
+
+
+class MetricsAggregator:
+    EVENTS = ("lm.stop", "lm.exception", "module.start", "module.stop", "module.exception",
+              "predict.start", "predict.stop", "predict.exception", "cache.hit", "cache.miss",
+              "lm.retry")
+
+    def __init__(self, max_samples: int = 100_000):
+        self._lock = threading.Lock()
+        self.samples: deque[LMSample] = deque(maxlen=max_samples)
+        self._running: dict[str, str] = {}  # span id -> program name
+        self.retries_total = 0
+        self.cache_hits = 0
+        self.cache_misses = 0
+        self.started = time.time()
+
+    def __call__(self, event: Event) -> None:
+        name = event.name
+        if name in ("lm.stop", "lm.exception"):
+            a = event.attrs
+            sample = LMSample(
+                time=event.time, model=str(a.get("model", "?")), server=str(a.get("server", "")),
+                latency_s=event.duration or 0.0,
+                prompt_tokens=int(a.get("prompt_tokens", 0)),
+                completion_tokens=int(a.get("completion_tokens", 0)),
+                cost_usd=float(a.get("cost_usd", 0.0)), cached=bool(a.get("cached", False)),
+                retries=int(a.get("retries", 0)),
+                error_type=a.get("error_type") if name == "lm.exception" else None,
+            )
+            with self._lock:
+                self.samples.append(sample)
+        elif name in ("module.start", "predict.start"):
+            span = event.span
+            # A program call is a module/predictor span not nested in another one.
+            if span is not None and (span.parent is None or span.parent.kind not in _PROGRAMS):
+                with self._lock:
+                    self._running[span.span_id] = span.name
+        elif name in ("module.stop", "module.exception", "predict.stop", "predict.exception"):
+            with self._lock:
+                self._running.pop(event.span_id or "", None)
+        elif name == "cache.hit":
+            self.cache_hits += 1
+        elif name == "cache.miss":
+            self.cache_misses += 1
+        elif name == "lm.retry":
+            self.retries_total += 1
+
+    @property
+    def running_programs(self) -> int:
+        """Program calls in flight now (module and predictor calls not nested in another)."""
+        with self._lock:
+            return len(self._running)
+
+    def running_by_name(self) -> dict[str, int]:
+        with self._lock:
+            return dict(Counter(self._running.values()))
+
+    def recent(self, window_s: float | None = None) -> list[LMSample]:
+        with self._lock:
+            samples = list(self.samples)
+        if window_s is None:
+            return samples
+        since = time.time() - window_s
+        return [s for s in samples if s.time >= since]
+
+    def snapshot(self, window_s: float | None = 60.0) -> pd.DataFrame:
+        """Per model (and "all"): calls, calls/s, latency p50/p95, errors by type, retries,
+        tokens, cost and cache hit rate over the last `window_s` seconds (None: since start)."""
+        import pandas as pd
+
+        samples = self.recent(window_s)
+        span = window_s if window_s is not None else max(time.time() - self.started, 1e-9)
+        groups: dict[str, list[LMSample]] = {}
+        for s in samples:
+            groups.setdefault(s.model, []).append(s)
+        rows = [self._row(model, group, span) for model, group in sorted(groups.items())]
+        if len(groups) != 1:
+            rows.append(self._row("all", samples, span))
+        frame = pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame(
+            columns=list(self._row("all", [], span))).set_index("model")
+        frame.attrs["running_programs"] = self.running_programs
+        frame.attrs["window_s"] = window_s
+        return frame
+
+    @staticmethod
+    def _row(model: str, group: list[LMSample], span: float) -> dict[str, Any]:
+        real = [s for s in group if not s.cached and s.error_type is None]
+        latencies = sorted(s.latency_s for s in real)
+        errors = Counter(s.error_type for s in group if s.error_type)
+        cached = sum(s.cached for s in group)
+        return {
+            "model": model,
+            "calls": len(group),
+            "calls_per_s": len(group) / span if span else 0.0,
+            "p50_ms": _quantile(latencies, 0.5) * 1000 if latencies else None,
+            "p95_ms": _quantile(latencies, 0.95) * 1000 if latencies else None,
+            "errors": sum(errors.values()),
+            "error_rate": sum(errors.values()) / len(group) if group else 0.0,
+            "errors_by_type": dict(errors),
+            "retries": sum(s.retries for s in group),
+            "prompt_tokens": sum(s.prompt_tokens for s in group),
+            "completion_tokens": sum(s.completion_tokens for s in group),
+            "cost_usd": sum(s.cost_usd for s in group),
+            "cache_hit_rate": cached / len(group) if group else 0.0,
+        }
+
+    def reset(self) -> None:
+        with self._lock:
+            self.samples.clear()
+            self._running.clear()
+            self.retries_total = self.cache_hits = self.cache_misses = 0
+            self.started = time.time()
+
+
+def _quantile(sorted_values: list[float], q: float) -> float:
+    """Linear-interpolation quantile of already sorted values."""
+    if len(sorted_values) == 1:
+        return sorted_values[0]
+    pos = q * (len(sorted_values) - 1)
+    low = int(pos)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (pos - low)
