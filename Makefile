@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stamp-install
+JS_STAMP := js/node_modules/.stamp-install
 
-.PHONY: setup demo test lint typecheck unit
+.PHONY: setup demo test lint js js-check js-test system pytest
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,5 +24,28 @@ lint: setup
 	$(PY) -m ruff check dspex_nb tests benchmarks
 	$(PY) -m mypy
 
-test: lint
+# Widget front ends: sources in js/, bundled into dspex_nb/widgets/static (shipped, no CDN).
+$(JS_STAMP): js/package.json js/package-lock.json
+	cd js && npm ci --no-audit --no-fund
+	touch $(JS_STAMP)
+
+js: $(JS_STAMP)
+	cd js && npm run build
+
+# The shipped bundle must be exactly what the sources build to.
+js-check: js
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  git diff --exit-code --stat -- dspex_nb/widgets/static \
+	  || { echo "dspex_nb/widgets/static is out of date with js/: run 'make js' and commit"; exit 1; }; \
+	fi
+
+js-test: $(JS_STAMP)
+	cd js && npm test
+
+system:
+	bash tools/system-deps.sh
+
+pytest: setup system
 	$(PY) -m pytest
+
+test: lint js-check js-test pytest

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from dspex_nb import telemetry
@@ -69,11 +70,35 @@ __all__ = [
     "Usage",
     "configure",
     "context",
+    "dashboard",
     "last_trace",
     "set_price",
     "telemetry",
     "trace",
 ]
+
+
+def dashboard(*, interval: float = 0.5) -> Any:
+    """A live telemetry dashboard widget (latency, tokens, cost, errors); a cell's value."""
+    from dspex_nb.widgets.dashboard import dashboard as make
+
+    return make(interval=interval)
+
+
+def _register_notebook_display() -> None:
+    """In a running IPython, show results (traces, ...) as widgets. Costs nothing elsewhere."""
+    if "IPython" not in sys.modules:
+        return
+    from IPython import get_ipython
+
+    ipython = get_ipython()
+    if ipython is not None and hasattr(ipython, "display_formatter"):
+        from dspex_nb.widgets.display import register
+
+        register(ipython)
+
+
+_register_notebook_display()
 
 
 def __getattr__(name: str) -> Any:

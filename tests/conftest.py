@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from dspex_nb.caching import cache as cache_module
 from dspex_nb.lm import LocalLM, bundled_model_path
 from dspex_nb.lm import openai as openai_lm
 from tests.fault_server import FaultServer
+from tests.jupyter_lab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
 from tests.llama_server import LlamaServer
 
 
@@ -46,3 +48,31 @@ def llama_server() -> Iterator[LlamaServer]:
 @pytest.fixture(scope="session")
 def local_lm() -> LocalLM:
     return LocalLM(cache=False)
+
+
+@pytest.fixture(scope="session")
+def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    lab = JupyterLab(tmp_path_factory.mktemp("lab")).start()
+    yield lab
+    lab.stop()
+
+
+@pytest.fixture
+def browser_page(jupyter_lab: JupyterLab) -> Iterator[Any]:
+    """A fresh Chromium page; `page.dialogs` records any alert() (an XSS probe must see none)."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing in CI (tools/system-deps.sh installs it)")
+        pytest.skip("Debian chromium is not installed (make system)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.dialogs = dialogs
+        try:
+            yield page
+        finally:
+            browser.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dspex_nb.telemetry.events import Event
@@ -21,7 +21,33 @@ if TYPE_CHECKING:
 
 
 @dataclass(slots=True)
+class ModelTotals:
+    """Running totals for one model since the aggregator started (O(1) per event)."""
+
+    server: str = ""
+    calls: int = 0
+    cached: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, s: LMSample) -> None:
+        self.server = s.server
+        self.calls += 1
+        self.cached += s.cached
+        if s.error_type:
+            self.errors[s.error_type] += 1
+        self.retries += s.retries
+        self.prompt_tokens += s.prompt_tokens
+        self.completion_tokens += s.completion_tokens
+        self.cost_usd += s.cost_usd
+
+
+@dataclass(slots=True)
 class LMSample:
+    seq: int
     time: float
     model: str
     server: str
@@ -42,6 +68,8 @@ class MetricsAggregator:
     def __init__(self, max_samples: int = 100_000):
         self._lock = threading.Lock()
         self.samples: deque[LMSample] = deque(maxlen=max_samples)
+        self.totals: dict[str, ModelTotals] = {}
+        self.seq = 0
         self._running: dict[str, str] = {}  # span id -> program name
         self.retries_total = 0
         self.cache_hits = 0
@@ -53,7 +81,8 @@ class MetricsAggregator:
         if name in ("lm.stop", "lm.exception"):
             a = event.attrs
             sample = LMSample(
-                time=event.time, model=str(a.get("model", "?")), server=str(a.get("server", "")),
+                seq=0, time=event.time, model=str(a.get("model", "?")),
+                server=str(a.get("server", "")),
                 latency_s=event.duration or 0.0,
                 prompt_tokens=int(a.get("prompt_tokens", 0)),
                 completion_tokens=int(a.get("completion_tokens", 0)),
@@ -62,7 +91,10 @@ class MetricsAggregator:
                 error_type=a.get("error_type") if name == "lm.exception" else None,
             )
             with self._lock:
+                sample.seq = self.seq
+                self.seq += 1
                 self.samples.append(sample)
+                self.totals.setdefault(sample.model, ModelTotals()).add(sample)
         elif name in ("module.start", "predict.start"):
             span = event.span
             # A program call is a module/predictor span not nested in another one.
@@ -138,8 +170,57 @@ class MetricsAggregator:
             "cache_hit_rate": cached / len(group) if group else 0.0,
         }
 
+    def summary(self, latency_window: int = 500) -> dict[str, Any]:
+        """Totals since start (all models, and per model with recent latency percentiles):
+        what the dashboard shows. Cheap: running totals plus the last `latency_window` calls."""
+        with self._lock:
+            totals = {m: (t.server, t.calls, t.cached, dict(t.errors), t.retries,
+                          t.prompt_tokens, t.completion_tokens, t.cost_usd)
+                      for m, t in self.totals.items()}
+            recent = list(self.samples)[-latency_window:]
+            running = len(self._running)
+        models: list[dict[str, Any]] = []
+        all_calls = all_cached = all_errors = all_retries = all_pt = all_ct = 0
+        all_cost = 0.0
+        for model, (server, calls, cached, errors, retries, pt, ct, cost) in sorted(totals.items()):
+            lat = sorted(s.latency_s for s in recent
+                         if s.model == model and not s.cached and s.error_type is None)
+            n_errors = sum(errors.values())
+            models.append({
+                "model": model, "server": server, "calls": calls, "errors": n_errors,
+                "errors_by_type": errors, "retries": retries, "prompt_tokens": pt,
+                "completion_tokens": ct, "cost_usd": cost,
+                "cache_hit_rate": cached / calls if calls else 0.0,
+                "p50_ms": _quantile(lat, 0.5) * 1000 if lat else None,
+                "p95_ms": _quantile(lat, 0.95) * 1000 if lat else None,
+            })
+            all_calls += calls
+            all_cached += cached
+            all_errors += n_errors
+            all_retries += retries
+            all_pt += pt
+            all_ct += ct
+            all_cost += cost
+        return {
+            "totals": {
+                "running_programs": running, "calls": all_calls, "errors": all_errors,
+                "error_rate": all_errors / all_calls if all_calls else 0.0,
+                "retries": all_retries, "prompt_tokens": all_pt, "completion_tokens": all_ct,
+                "cost_usd": all_cost,
+                "cache_hit_rate": all_cached / all_calls if all_calls else 0.0,
+            },
+            "models": models,
+        }
+
+    def samples_since(self, seq: int, limit: int) -> list[LMSample]:
+        """The newest calls with sequence number >= seq, at most `limit`."""
+        with self._lock:
+            fresh = [s for s in reversed(self.samples) if s.seq >= seq][:limit]
+        return fresh[::-1]
+
     def reset(self) -> None:
         with self._lock:
+            self.totals.clear()
             self.samples.clear()
             self._running.clear()
             self.retries_total = self.cache_hits = self.cache_misses = 0

@@ -1,0 +1,6 @@
+"""Notebook widgets (anywidget). Each is a small class over a bundled ES module in static/."""
+
+from dspex_nb.widgets.dashboard import Dashboard, dashboard
+from dspex_nb.widgets.trace_view import TraceView
+
+__all__ = ["Dashboard", "TraceView", "dashboard"]

@@ -1,0 +1,27 @@
+"""`TraceView`: one program call's span tree, expandable, prompts and responses as text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anywidget
+import orjson
+import traitlets
+
+from dspex_nb.telemetry import Trace
+from dspex_nb.widgets._static import bundle
+
+
+def _jsonable(tree: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = orjson.loads(orjson.dumps(tree, default=str))
+    return result
+
+
+class TraceView(anywidget.AnyWidget):
+    _esm = bundle("trace_view")
+    tree = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, trace: Trace | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        if trace is not None:
+            self.tree = _jsonable(trace.to_dict())

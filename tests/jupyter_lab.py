@@ -1,0 +1,127 @@
+"""JupyterLab on loopback and headless Debian Chromium, for widget tests in a real browser.
+
+Follows ../shared/design/BROWSER_TESTS.md: Debian's chromium through Playwright's
+executable_path (never a browser download), no token, `window.jupyterapp` exposed, notebooks
+written with a kernelspec (else the kernel chooser blocks everything), run-all started without
+awaiting it, and the server stopped also when a test fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.fault_server import free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+
+
+class JupyterLab:
+    def __init__(self, root: Path):
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = root / "jupyter.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 90) -> JupyterLab:
+        settings = self.root / ".settings" / "@jupyterlab" / "apputils-extension"
+        settings.mkdir(parents=True, exist_ok=True)
+        (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+        bin_dir = str(Path(sys.executable).parent)
+        env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+               "JUPYTERLAB_SETTINGS_DIR": str(self.root / ".settings"),
+               "DSPEX_CACHE_DIR": str(self.root / ".cache")}
+        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+               f"--port={self.port}", "--IdentityProvider.token=", "--ServerApp.password=",
+               "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True",
+               f"--ServerApp.root_dir={self.root}", "--allow-root"]
+        self._proc = subprocess.Popen(cmd, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+                                      env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/api/status", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError("jupyter lab did not start in time")
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+
+    def write_notebook(self, name: str, cells: list[str]) -> str:
+        notebook = {
+            "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "source": src,
+                       "outputs": [], "execution_count": None} for i, src in enumerate(cells)],
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                        "language": "python"}},
+            "nbformat": 4, "nbformat_minor": 5,
+        }
+        (self.root / name).write_text(json.dumps(notebook))
+        return name
+
+    def start_kernel(self, name: str) -> None:
+        """Start the notebook's kernel session through the REST API before the page opens it.
+
+        Seen here (JupyterLab 4.6): even with a kernelspec in the notebook, the kernel chooser
+        can appear when the page asks before the kernelspecs are loaded; an existing session
+        is simply joined.
+        """
+        response = httpx.post(f"{self.url}/api/sessions", timeout=30, json={
+            "path": name, "name": name, "type": "notebook", "kernel": {"name": "python3"}})
+        response.raise_for_status()
+
+    def open_and_run(self, page: Any, name: str) -> None:
+        """Open the notebook, wait for an idle kernel, start run-all (not awaited)."""
+        self.start_kernel(name)
+        page.goto(f"{self.url}/lab/tree/{name}")
+        page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
+        page.evaluate("() => window.jupyterapp.restored")
+        page.wait_for_selector(".jp-Notebook", timeout=60_000)
+        # Ready = an idle kernel and no dialog, for 2 s in a row. The kernel chooser can still
+        # appear a moment after "idle" (seen here); accept its preselected kernel.
+        deadline = time.monotonic() + 60
+        calm_since: float | None = None
+        while time.monotonic() < deadline:
+            accept = page.query_selector(".jp-Dialog .jp-mod-accept")
+            if accept is not None:
+                accept.click()
+                calm_since = None
+            elif page.query_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]'):
+                calm_since = calm_since or time.monotonic()
+                if time.monotonic() - calm_since > 2.0:
+                    break
+            else:
+                calm_since = None
+            time.sleep(0.2)
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+
+def screenshot(page: Any, name: str) -> Path:
+    OUTPUT.mkdir(exist_ok=True)
+    path = OUTPUT / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

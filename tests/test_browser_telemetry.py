@@ -1,0 +1,95 @@
+"""The dashboard and the trace view in JupyterLab, in headless Debian Chromium."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.jupyter_lab import JupyterLab, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _read(page: Any, selector: str, attribute: str | None = None) -> str | None:
+    element = page.query_selector(selector)
+    if element is None:
+        return None
+    value = element.get_attribute(attribute) if attribute else element.text_content()
+    return str(value) if value is not None else None
+
+
+def test_dashboard_counters_rise_and_chart_gains_points_while_another_cell_runs(
+    jupyter_lab: JupyterLab, browser_page: Any
+) -> None:
+    name = jupyter_lab.write_notebook("dashboard.ipynb", [
+        "import dspex_nb as dx\nboard = dx.dashboard(interval=0.25)\nboard",
+        "from typing import Literal\n"
+        "lm = dx.LocalLM()  # the real embedded model\n"
+        "classify = dx.Predict(\"sentence -> sentiment: Literal['positive', 'negative']\", lm=lm)\n"
+        "for i in range(16):\n"
+        "    classify(sentence=f'review {i}: a fine and moving film', config={'cache': False})\n"
+        "print('loop done')",
+    ])
+    page = browser_page
+    jupyter_lab.open_and_run(page, name)
+    page.wait_for_selector(".dx-dash", timeout=90_000)
+    page.wait_for_selector(".dx-dash svg", timeout=30_000)
+
+    calls_seen: list[int] = []
+    points_seen: list[int] = []
+    busy_while_counting = False
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        calls = _read(page, '.dx-dash [data-card="calls"] .value')
+        points = _read(page, "[data-points]", "data-points")
+        if calls is not None:
+            value = int(calls.replace(",", ""))
+            if not calls_seen or calls_seen[-1] != value:
+                calls_seen.append(value)
+                running = page.query_selector(
+                    '.jp-Notebook-ExecutionIndicator[data-status="busy"]') is not None
+                busy_while_counting |= running and 0 < value < 16
+        if points is not None and (not points_seen or points_seen[-1] != int(points)):
+            points_seen.append(int(points))
+        if calls_seen and calls_seen[-1] >= 16 and points_seen and points_seen[-1] >= 16:
+            break
+        time.sleep(0.2)
+    screenshot(page, "dashboard")
+
+    assert calls_seen[-1] == 16
+    assert len(calls_seen) >= 3, calls_seen  # it rose in steps, live, not once at the end
+    assert calls_seen == sorted(calls_seen)
+    assert busy_while_counting  # seen rising while the other cell was still running
+    assert points_seen[-1] >= 16
+    assert len(points_seen) >= 3, points_seen
+    assert page.query_selector_all(".dx-dash svg .mark-symbol path")
+    assert page.dialogs == []
+
+
+def test_trace_view_shows_the_tree_and_lm_text_escaped(
+    jupyter_lab: JupyterLab, browser_page: Any
+) -> None:
+    name = jupyter_lab.write_notebook("trace.ipynb", [
+        "import dspex_nb as dx\n"
+        f"lm = dx.ScriptedLM([{{'answer': {XSS!r}}}])\n"
+        "with dx.trace() as t:\n"
+        "    dx.Predict('question -> answer', lm=lm)(question='hello?')\n"
+        "t",
+    ])
+    page = browser_page
+    jupyter_lab.open_and_run(page, name)
+    page.wait_for_selector(".dx-trace .row", timeout=90_000)
+    kinds = [r.get_attribute("data-kind") for r in page.query_selector_all(".dx-trace .row")]
+    assert kinds == ["trace", "predict", "lm"]
+
+    page.click('.dx-trace .row[data-kind="lm"]')
+    response = page.wait_for_selector(".dx-trace .details:not([hidden]) .response")
+    assert response is not None
+    assert XSS in (response.text_content() or "")
+    screenshot(page, "trace_view")
+    assert page.query_selector_all(".dx-trace img") == []
+    assert page.dialogs == []
