@@ -99,6 +99,12 @@ def bench_dspex(url: str, n: int, latency: float, levels: list[int]) -> dict[str
         }
         for c in levels:
             out[f"eff_{c}"] = await efficiency_at(call(uncached), n, latency, c)
+        dx.telemetry.disable()
+        try:
+            out["cpu_uncached_no_telemetry_ms"] = await cpu_ms_per_call(
+                call(uncached), n, 64, fresh=True)
+        finally:
+            dx.telemetry.enable()
         return out
 
     # On the engine loop, as the library's own bulk work (evaluation, optimization) runs.
@@ -167,6 +173,7 @@ def main() -> None:
 
     rows = [
         ("CPU per uncached call (ms)", "cpu_uncached_ms"),
+        ("  same, telemetry off (ms)", "cpu_uncached_no_telemetry_ms"),
         ("  same, awaited from another loop (ms)", "cpu_uncached_user_loop_ms"),
         ("CPU per cache miss + write (ms)", "cpu_miss_write_ms"),
         ("CPU per cache hit (ms)", "cpu_hit_ms"),

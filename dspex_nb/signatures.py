@@ -64,6 +64,10 @@ def _ordered(fields: dict[str, Field]) -> dict[str, Field]:
     return {**inputs, **outputs}
 
 
+def _side_text(fields: dict[str, Field]) -> str:
+    return ", ".join(k if f.annotation is str else f"{k}: {f.type_text}" for k, f in fields.items())
+
+
 def _default_instructions(fields: dict[str, Field]) -> str:
     ins = ", ".join(f"`{k}`" for k, f in fields.items() if f.kind == "input")
     outs = ", ".join(f"`{k}`" for k, f in fields.items() if f.kind == "output")
@@ -77,6 +81,7 @@ class SignatureMeta(type):
     instructions: str
     _inputs: dict[str, Field]
     _outputs: dict[str, Field]
+    _text: str
 
     def __new__(
         mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
@@ -109,6 +114,7 @@ class SignatureMeta(type):
         cls.fields = _ordered(fields)
         cls._inputs = {k: f for k, f in cls.fields.items() if f.kind == "input"}
         cls._outputs = {k: f for k, f in cls.fields.items() if f.kind == "output"}
+        cls._text = f"{_side_text(cls._inputs)} -> {_side_text(cls._outputs)}"
         doc = namespace.get("__doc__")
         cls.instructions = (doc or "").strip() or _default_instructions(cls.fields)
         if bases:
@@ -143,12 +149,8 @@ class SignatureMeta(type):
 
     @property
     def signature_text(cls) -> str:
-        def side(fields: dict[str, Field]) -> str:
-            return ", ".join(
-                k if f.annotation is str else f"{k}: {f.type_text}" for k, f in fields.items()
-            )
-
-        return f"{side(cls.input_fields)} -> {side(cls.output_fields)}"
+        """`question, context: list[str] -> answer` (computed once per signature)."""
+        return cls._text
 
 
 class Signature(metaclass=SignatureMeta):

@@ -49,13 +49,11 @@ def test_composed_call_with_a_retry_gives_the_exact_span_tree(
     with dx.trace() as t:
         Composed(lm)(question="q")
 
-    lm_leaf = ("cache", "lookup", ())
     http = ("http", "POST /chat/completions", ())
     assert _shape(t.root) == ("trace", "trace", (
         ("module", "Composed", (
-            ("predict", "question -> draft", (("lm", "fault-model", (lm_leaf, http)),)),
-            ("predict", "question, draft -> answer", (
-                ("lm", "fault-model", (lm_leaf, http, http)),)),
+            ("predict", "question -> draft", (("lm", "fault-model", (http,)),)),
+            ("predict", "question, draft -> answer", (("lm", "fault-model", (http, http)),)),
         )),
     ))
     for span in t.root.walk():
@@ -68,6 +66,7 @@ def test_composed_call_with_a_retry_gives_the_exact_span_tree(
     retried = t.lm_calls[1]
     assert [h.attrs["status"] for h in retried.children if h.kind == "http"] == [429, 200]
     assert retried.attrs["retries"] == 1
+    assert retried.attrs["cached"] is False
     assert t.prompt_tokens == 50
     assert t.completion_tokens == 12
     assert t.total_tokens == sum(s.attrs["prompt_tokens"] + s.attrs["completion_tokens"]
@@ -235,3 +234,24 @@ def test_no_api_key_in_any_event_or_span(fault_server: FaultServer, events: list
     assert "lm.retry" in dump  # the retry was observed, so its event was scanned too
     assert secret not in dump
     assert "Authorization" not in dump and "Bearer" not in dump
+
+
+def test_traced_tool_calls_are_spans_under_the_caller(events: list[Event]) -> None:
+    @dx.telemetry.traced()
+    def lookup(city: str) -> str:
+        return f"sunny in {city}"
+
+    @dx.telemetry.traced(name="async_lookup")
+    async def alookup(city: str) -> str:
+        return f"rain in {city}"
+
+    with dx.trace() as t:
+        assert lookup("Paris") == "sunny in Paris"
+        assert asyncio.run(alookup("Oslo")) == "rain in Oslo"
+    tools = t.spans("tool")
+    assert [s.name for s in tools] == [
+        "test_traced_tool_calls_are_spans_under_the_caller.<locals>.lookup", "async_lookup"]
+    assert all(s.parent is t.root for s in tools)
+    assert tools[0].attrs["result"] == "sunny in Paris"
+    assert [e.name for e in events if e.name.startswith("tool.")] == [
+        "tool.start", "tool.stop", "tool.start", "tool.stop"]

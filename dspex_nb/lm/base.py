@@ -19,8 +19,7 @@ from dspex_nb.caching import Cache, default_cache, request_key
 from dspex_nb.errors import DspexError
 from dspex_nb.lm.pricing import estimate_cost
 from dspex_nb.lm.types import HistoryEntry, LMRequest, LMResponse, Usage
-from dspex_nb.telemetry.events import emit
-from dspex_nb.telemetry.spans import span
+from dspex_nb.telemetry.spans import emit, span
 
 
 class BaseLM(ABC):
@@ -82,19 +81,17 @@ class BaseLM(ABC):
         cache = self._cache() if request.cache else None
         key = None
         if cache is not None:
-            with span("cache", "lookup") as cache_span:
-                start = time.perf_counter()
-                key = request_key(
-                    model=self.cache_identity,
-                    messages=request.messages,
-                    params=params,
-                    response_schema=request.response_schema,
-                    sample_id=request.sample_id,
-                )
-                entry = cache.get(key)
-                if cache_span is not None:
-                    cache_span.set(hit=entry is not None)
-                emit("cache.hit" if entry is not None else "cache.miss", model=self.model)
+            start = time.perf_counter()
+            key = request_key(
+                model=self.cache_identity,
+                messages=request.messages,
+                params=params,
+                response_schema=request.response_schema,
+                sample_id=request.sample_id,
+            )
+            entry = cache.get(key)
+            # An event in the LM span, not a span of its own: a lookup is microseconds.
+            emit("cache.hit" if entry is not None else "cache.miss", model=self.model)
             if entry is not None:
                 response = LMResponse.from_entry(entry, time.perf_counter() - start)
                 self._record(request, params, response, None)

@@ -37,8 +37,7 @@ from dspex_nb.errors import (
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.retry import RETRY_STATUSES, RetryPolicy
 from dspex_nb.lm.types import LMRequest, LMResponse, Usage
-from dspex_nb.telemetry.events import emit
-from dspex_nb.telemetry.spans import span
+from dspex_nb.telemetry.spans import emit, span
 
 STRUCTURED_MODES = ("json_schema", "json_object_schema", "json_object", "prompt")
 _CONTEXT_HINTS = ("context length", "context_length", "maximum context", "context window",

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dspex_nb.telemetry.events import Event, EventBus, Handler, attach, bus, detach, emit
+from dspex_nb.telemetry.events import Event, EventBus, Handler, attach, bus, detach
 from dspex_nb.telemetry.metrics import MetricsAggregator
-from dspex_nb.telemetry.spans import Span, current_span, span
+from dspex_nb.telemetry.spans import Span, current_span, emit, span, traced
 from dspex_nb.telemetry.trace import Trace, last_trace, trace
 
 if TYPE_CHECKING:
@@ -68,4 +68,5 @@ __all__ = [
     "snapshot",
     "span",
     "trace",
+    "traced",
 ]

@@ -23,7 +23,7 @@ class Event:
     Events of a span carry its ids and its duration (on stop/exception); `span` is the span.
     """
 
-    __slots__ = ("attrs", "duration", "name", "parent_id", "span", "span_id", "time", "trace_id")
+    __slots__ = ("attrs", "duration", "name", "span", "time")
 
     def __init__(self, name: str, attrs: dict[str, Any], *, span: Span | None = None,
                  duration: float | None = None, at: float | None = None):
@@ -32,12 +32,18 @@ class Event:
         self.attrs = attrs
         self.span = span
         self.duration = duration
-        if span is not None:
-            self.trace_id: str | None = span.trace_id
-            self.span_id: str | None = span.span_id
-            self.parent_id: str | None = span.parent_id
-        else:
-            self.trace_id = self.span_id = self.parent_id = None
+
+    @property
+    def trace_id(self) -> str | None:
+        return self.span.trace_id if self.span is not None else None
+
+    @property
+    def span_id(self) -> str | None:
+        return self.span.span_id if self.span is not None else None
+
+    @property
+    def parent_id(self) -> str | None:
+        return self.span.parent_id if self.span is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "time": self.time, "duration": self.duration,
@@ -67,10 +73,12 @@ class _Subscription:
 
 
 class EventBus:
-    """Copy-on-write list of subscriptions: emitting takes no lock."""
+    """Subscriptions, with the handlers for each event name cached (rebuilt on attach/detach):
+    emitting is a dict lookup and takes no lock."""
 
     def __init__(self) -> None:
         self._subs: tuple[_Subscription, ...] = ()
+        self._routes: dict[str, tuple[Handler, ...]] = {}
         self._lock = threading.Lock()
         self.enabled = True
 
@@ -83,25 +91,41 @@ class EventBus:
         (exact names, or prefixes ending in `*` such as "lm.*")."""
         with self._lock:
             self._subs = (*self._subs, _Subscription(handler, events))
+            self._routes = {}
         return handler
 
     def detach(self, handler: Handler) -> None:
         with self._lock:
             self._subs = tuple(s for s in self._subs if s.handler is not handler)
+            self._routes = {}
+
+    def route(self, name: str) -> tuple[Handler, ...]:
+        """The handlers that want events of this name (empty when disabled)."""
+        if not self.enabled:
+            return ()
+        handlers = self._routes.get(name)
+        if handlers is None:
+            handlers = tuple(s.handler for s in self._subs if s.wants(name))
+            self._routes[name] = handlers
+        return handlers
+
+    def deliver(self, handlers: tuple[Handler, ...], event: Event) -> None:
+        for handler in handlers:
+            try:
+                handler(event)
+            except Exception as exc:
+                self.detach(handler)
+                warnings.warn(
+                    f"telemetry handler {handler!r} raised {type(exc).__name__}: {exc}; "
+                    f"it has been detached",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
 
     def emit(self, event: Event) -> None:
-        for sub in self._subs:
-            if sub.wants(event.name):
-                try:
-                    sub.handler(event)
-                except Exception as exc:
-                    self.detach(sub.handler)
-                    warnings.warn(
-                        f"telemetry handler {sub.handler!r} raised {type(exc).__name__}: {exc}; "
-                        f"it has been detached",
-                        RuntimeWarning,
-                        stacklevel=2,
-                    )
+        handlers = self.route(event.name)
+        if handlers:
+            self.deliver(handlers, event)
 
 
 bus = EventBus()
@@ -113,12 +137,3 @@ def attach(handler: Handler, events: Iterable[str] | None = None) -> Handler:
 
 def detach(handler: Handler) -> None:
     bus.detach(handler)
-
-
-def emit(name: str, **attrs: Any) -> None:
-    """Emit a standalone event (not a span), parented to the current span if there is one."""
-    if not bus.active:
-        return
-    from dspex_nb.telemetry.spans import current_span
-
-    bus.emit(Event(name, attrs, span=current_span()))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dspex_nb.telemetry.events import Event
+from dspex_nb.telemetry.spans import Span
 
 _PROGRAMS = ("module", "predict")
 
@@ -61,65 +62,63 @@ class LMSample:
 
 
 class MetricsAggregator:
+    # Retries and cache hits arrive as attributes of lm.stop: no events of their own needed.
     EVENTS = ("lm.stop", "lm.exception", "module.start", "module.stop", "module.exception",
-              "predict.start", "predict.stop", "predict.exception", "cache.hit", "cache.miss",
-              "lm.retry")
+              "predict.start", "predict.stop", "predict.exception")
 
     def __init__(self, max_samples: int = 100_000):
         self._lock = threading.Lock()
         self.samples: deque[LMSample] = deque(maxlen=max_samples)
         self.totals: dict[str, ModelTotals] = {}
         self.seq = 0
-        self._running: dict[str, str] = {}  # span id -> program name
-        self.retries_total = 0
-        self.cache_hits = 0
-        self.cache_misses = 0
+        self._running: dict[Span, str] = {}  # program span in flight -> program name
         self.started = time.time()
 
     def __call__(self, event: Event) -> None:
         name = event.name
-        if name in ("lm.stop", "lm.exception"):
-            a = event.attrs
-            sample = LMSample(
-                seq=0, time=event.time, model=str(a.get("model", "?")),
-                server=str(a.get("server", "")),
-                latency_s=event.duration or 0.0,
-                prompt_tokens=int(a.get("prompt_tokens", 0)),
-                completion_tokens=int(a.get("completion_tokens", 0)),
-                cost_usd=float(a.get("cost_usd", 0.0)), cached=bool(a.get("cached", False)),
-                retries=int(a.get("retries", 0)),
-                error_type=a.get("error_type") if name == "lm.exception" else None,
-            )
-            with self._lock:
-                sample.seq = self.seq
-                self.seq += 1
-                self.samples.append(sample)
-                self.totals.setdefault(sample.model, ModelTotals()).add(sample)
-        elif name in ("module.start", "predict.start"):
-            span = event.span
-            # A program call is a module/predictor span not nested in another one.
-            if span is not None and (span.parent is None or span.parent.kind not in _PROGRAMS):
-                with self._lock:
-                    self._running[span.span_id] = span.name
-        elif name in ("module.stop", "module.exception", "predict.stop", "predict.exception"):
-            with self._lock:
-                self._running.pop(event.span_id or "", None)
-        elif name == "cache.hit":
-            self.cache_hits += 1
-        elif name == "cache.miss":
-            self.cache_misses += 1
-        elif name == "lm.retry":
-            self.retries_total += 1
+        if name[0] == "l":  # lm.stop / lm.exception
+            self._lm_done(event)
+        elif name.endswith(".start"):
+            self._program_started(event)
+        else:
+            self._program_done(event)
+
+    def _lm_done(self, event: Event) -> None:
+        a = event.attrs
+        sample = LMSample(
+            seq=0, time=event.time, model=str(a.get("model", "?")),
+            server=str(a.get("server", "")),
+            latency_s=event.duration or 0.0,
+            prompt_tokens=int(a.get("prompt_tokens", 0)),
+            completion_tokens=int(a.get("completion_tokens", 0)),
+            cost_usd=float(a.get("cost_usd", 0.0)), cached=bool(a.get("cached", False)),
+            retries=int(a.get("retries", 0)),
+            error_type=a.get("error_type") if event.name == "lm.exception" else None,
+        )
+        with self._lock:
+            sample.seq = self.seq
+            self.seq += 1
+            self.samples.append(sample)
+            self.totals.setdefault(sample.model, ModelTotals()).add(sample)
+
+    def _program_started(self, event: Event) -> None:
+        span = event.span
+        # A program call is a module/predictor span not nested in another one.
+        # One dict operation each, atomic under the GIL: no lock on this hot path.
+        if span is not None and (span.parent is None or span.parent.kind not in _PROGRAMS):
+            self._running[span] = span.name
+
+    def _program_done(self, event: Event) -> None:
+        if event.span is not None:
+            self._running.pop(event.span, None)
 
     @property
     def running_programs(self) -> int:
         """Program calls in flight now (module and predictor calls not nested in another)."""
-        with self._lock:
-            return len(self._running)
+        return len(self._running)
 
     def running_by_name(self) -> dict[str, int]:
-        with self._lock:
-            return dict(Counter(self._running.values()))
+        return dict(Counter(list(self._running.values())))
 
     def recent(self, window_s: float | None = None) -> list[LMSample]:
         with self._lock:
@@ -178,7 +177,7 @@ class MetricsAggregator:
                           t.prompt_tokens, t.completion_tokens, t.cost_usd)
                       for m, t in self.totals.items()}
             recent = list(self.samples)[-latency_window:]
-            running = len(self._running)
+        running = len(self._running)
         models: list[dict[str, Any]] = []
         all_calls = all_cached = all_errors = all_retries = all_pt = all_ct = 0
         all_cost = 0.0
@@ -223,7 +222,6 @@ class MetricsAggregator:
             self.totals.clear()
             self.samples.clear()
             self._running.clear()
-            self.retries_total = self.cache_hits = self.cache_misses = 0
             self.started = time.time()
 
 

@@ -9,10 +9,12 @@ and then `<kind>.stop` or `<kind>.exception` on the event bus.
 from __future__ import annotations
 
 import contextvars
+import functools
+import inspect
 import random
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from dspex_nb.telemetry.events import Event, bus
 
@@ -22,22 +24,63 @@ _last_root: Span | None = None
 
 
 class Span:
-    __slots__ = ("_perf", "attrs", "children", "duration", "error", "kind", "name", "parent",
-                 "span_id", "start_time", "trace_id")
+    """A timed operation; also its own context manager (one object per span on a hot path)."""
 
-    def __init__(self, kind: str, name: str, parent: Span | None, attrs: dict[str, Any]):
+    __slots__ = ("_perf", "_span_id", "_token", "_trace_id", "attrs", "children", "duration",
+                 "error", "kind", "name", "parent", "start_time")
+
+    def __init__(self, kind: str, name: str, attrs: dict[str, Any]):
         self.kind = kind
         self.name = name
-        self.parent = parent
-        self.trace_id: str = (parent.trace_id if parent is not None
-                              else f"{random.getrandbits(128):032x}")
-        self.span_id = f"{random.getrandbits(64):016x}"
         self.attrs = attrs
+        self.parent: Span | None = None
         self.children: list[Span] = []
-        self.start_time = time.time()
-        self._perf = time.perf_counter()
         self.duration: float | None = None
         self.error: str | None = None
+        self._span_id: str | None = None
+        self._trace_id: str | None = None
+
+    def __enter__(self) -> Span:
+        self.parent = parent = _current.get()
+        if parent is not None:
+            parent.children.append(self)
+        self.start_time = time.time()
+        self._perf = time.perf_counter()
+        self._token = _current.set(self)
+        name = self.kind + ".start"
+        handlers = bus.route(name)
+        if handlers:
+            bus.deliver(handlers, Event(name, self.attrs, span=self, at=self.start_time))
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        self.duration = time.perf_counter() - self._perf
+        _current.reset(self._token)
+        if exc is not None:
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.attrs["error_type"] = type(exc).__name__
+        if self.parent is None:
+            global _last_root
+            _last_root = self
+        name = self.kind + (".exception" if exc is not None else ".stop")
+        handlers = bus.route(name)
+        if handlers:
+            bus.deliver(handlers, Event(name, self.attrs, span=self, duration=self.duration))
+
+    # Ids are made on first read: most spans of a hot loop are never exported or shown.
+    @property
+    def span_id(self) -> str:
+        if self._span_id is None:
+            self._span_id = f"{random.getrandbits(64):016x}"
+        return self._span_id
+
+    @property
+    def trace_id(self) -> str:
+        if self._trace_id is None:
+            self._trace_id = (self.parent.trace_id if self.parent is not None
+                              else f"{random.getrandbits(128):032x}")
+        return self._trace_id
 
     @property
     def parent_id(self) -> str | None:
@@ -69,57 +112,71 @@ class Span:
         return f"Span({self.kind}:{self.name}, {ms}, children={len(self.children)})"
 
 
-class SpanScope:
-    """`with span(kind, name, **attrs) as s:`, written as a class: it is on every call's path."""
+class _Disabled:
+    """What `span()` gives while telemetry is off: enters as None, records nothing."""
 
-    __slots__ = ("_attrs", "_kind", "_name", "_span", "_token")
+    __slots__ = ()
 
-    def __init__(self, kind: str, name: str, attrs: dict[str, Any]):
-        self._kind = kind
-        self._name = name
-        self._attrs = attrs
-        self._span: Span | None = None
-        self._token: contextvars.Token[Span | None] | None = None
+    def __enter__(self) -> None:
+        return None
 
-    def __enter__(self) -> Span | None:
-        if not bus.enabled:
-            return None
-        parent = _current.get()
-        span = Span(self._kind, self._name, parent, self._attrs)
-        if parent is not None:
-            parent.children.append(span)
-        self._span = span
-        self._token = _current.set(span)
-        if bus.active:
-            bus.emit(Event(f"{self._kind}.start", span.attrs, span=span, at=span.start_time))
-        return span
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> None:
-        span = self._span
-        if span is None:
-            return
-        span.duration = time.perf_counter() - span._perf
-        if self._token is not None:
-            _current.reset(self._token)
-        if exc is not None:
-            span.error = f"{type(exc).__name__}: {exc}"
-            span.attrs["error_type"] = type(exc).__name__
-        if span.parent is None:
-            global _last_root
-            _last_root = span
-        if bus.active:
-            name = f"{self._kind}.exception" if exc is not None else f"{self._kind}.stop"
-            bus.emit(Event(name, span.attrs, span=span, duration=span.duration))
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
-def span(kind: str, name: str, **attrs: Any) -> SpanScope:
-    """Time an operation as a span under the current one (a tool call, a retrieval, ...)."""
-    return SpanScope(kind, name, attrs)
+_DISABLED = _Disabled()
+
+
+def span(kind: str, name: str, **attrs: Any) -> Span | _Disabled:
+    """Time an operation as a span under the current one (a tool call, a retrieval, ...):
+    `with span("tool", "search") as s:`; `s` is None while telemetry is disabled."""
+    if not bus.enabled:
+        return _DISABLED
+    return Span(kind, name, attrs)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def traced(kind: str = "tool", name: str | None = None) -> Callable[[F], F]:
+    """Decorate a function (sync or async) so each call is a span: `@dx.telemetry.traced()`
+    makes a tool call emit tool.start / tool.stop / tool.exception under the current span."""
+
+    def wrap(fn: F) -> F:
+        label = name or str(getattr(fn, "__qualname__", repr(fn)))
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with span(kind, label) as s:
+                    result = await fn(*args, **kwargs)
+                    if s is not None:
+                        s.set(result=result)
+                    return result
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with span(kind, label) as s:
+                result = fn(*args, **kwargs)
+                if s is not None:
+                    s.set(result=result)
+                return result
+
+        return run  # type: ignore[return-value]
+
+    return wrap
 
 
 def current_span() -> Span | None:
     return _current.get()
+
+
+def emit(name: str, **attrs: Any) -> None:
+    """Emit a standalone event (not a span) in the current span, if anyone listens for it."""
+    handlers = bus.route(name)
+    if handlers:
+        bus.deliver(handlers, Event(name, attrs, span=_current.get()))
 
 
 def last_root() -> Span | None:
