@@ -28,9 +28,17 @@ from dspex_nb.errors import (
     ServerError,
     SignatureError,
 )
+from dspex_nb.evaluate import (
+    Comparison,
+    EvaluationReport,
+    Harness,
+    compare,
+    evaluate,
+    metrics,
+)
 from dspex_nb.lm import LM, BaseLM, LocalLM, RetryPolicy, ScriptedLM, Usage, set_price
 from dspex_nb.modules import ChainOfThought, Module, Predict
-from dspex_nb.primitives import Example, Prediction
+from dspex_nb.primitives import Example, Prediction, Score
 from dspex_nb.settings import configure, context
 from dspex_nb.signatures import InputField, OutputField, Signature
 from dspex_nb.telemetry import last_trace, trace
@@ -45,10 +53,13 @@ __all__ = [
     "Cache",
     "ChainOfThought",
     "ChatAdapter",
+    "Comparison",
     "ConfigurationError",
     "ContextWindowError",
     "DspexError",
+    "EvaluationReport",
     "Example",
+    "Harness",
     "InputError",
     "InputField",
     "JSONAdapter",
@@ -63,15 +74,19 @@ __all__ = [
     "Prediction",
     "RateLimitError",
     "RetryPolicy",
+    "Score",
     "ScriptedLM",
     "ServerError",
     "Signature",
     "SignatureError",
     "Usage",
+    "compare",
     "configure",
     "context",
     "dashboard",
+    "evaluate",
     "last_trace",
+    "metrics",
     "set_price",
     "telemetry",
     "trace",
@@ -85,20 +100,25 @@ def dashboard(*, interval: float = 0.5) -> Any:
     return make(interval=interval)
 
 
-def _register_notebook_display() -> None:
-    """In a running IPython, show results (traces, ...) as widgets. Costs nothing elsewhere."""
+def _register_views() -> None:
+    """Terminal views always; in a running IPython kernel, widgets too (results display as
+    widgets, long runs show live tables). Costs nothing outside IPython."""
+    from dspex_nb import console
+
+    console.register()
     if "IPython" not in sys.modules:
         return
     from IPython import get_ipython
 
     ipython = get_ipython()
-    if ipython is not None and hasattr(ipython, "display_formatter"):
+    if ipython is not None and hasattr(ipython, "display_formatter") and hasattr(ipython,
+                                                                                 "kernel"):
         from dspex_nb.widgets.display import register
 
         register(ipython)
 
 
-_register_notebook_display()
+_register_views()
 
 
 def __getattr__(name: str) -> Any:

@@ -52,8 +52,8 @@ def in_engine() -> bool:
         return False
 
 
-def _submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-    """Start `coro` on the engine loop with a copy of the caller's context."""
+def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+    """Start `coro` on the engine loop with a copy of the caller's context; its future."""
     loop = engine_loop()
     ctx = contextvars.copy_context()
     result: concurrent.futures.Future[T] = concurrent.futures.Future()
@@ -89,7 +89,7 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
             "a sync dspex_nb call was made on the engine loop itself; use the async form "
             "(`await ...acall(...)`)"
         )
-    future = _submit(coro)
+    future = submit(coro)
     try:
         return future.result()
     except KeyboardInterrupt:
@@ -144,4 +144,4 @@ async def on_engine(coro: Coroutine[Any, Any, T]) -> T:
     """Await `coro` on the engine loop, from any loop."""
     if in_engine():
         return await coro
-    return await asyncio.wrap_future(_submit(coro))
+    return await asyncio.wrap_future(submit(coro))

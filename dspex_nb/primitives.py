@@ -108,6 +108,27 @@ class Example(Record):
         object.__setattr__(self, "_input_keys", state["input_keys"])
 
 
+class Score(float):
+    """A metric's score with feedback text: `Score(0.0, feedback="the date is wrong")`.
+
+    It is a float (so it adds, averages and compares as one); optimizers and Retry read the
+    feedback to learn why an answer scored as it did.
+    """
+
+    feedback: str
+
+    def __new__(cls, value: float, feedback: str = "") -> Score:
+        obj = super().__new__(cls, float(value))
+        obj.feedback = feedback
+        return obj
+
+    def __repr__(self) -> str:
+        return f"Score({float(self)!r}, feedback={self.feedback!r})"
+
+    def __reduce__(self) -> tuple[type[Score], tuple[float, str]]:
+        return (Score, (float(self), self.feedback))
+
+
 class Prediction(Record):
     """The outputs of a program call, by field name."""
 

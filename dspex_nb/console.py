@@ -1,0 +1,55 @@
+"""Terminal views of long operations: a progress bar redrawn in place, fed by telemetry."""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import TracebackType
+from typing import Any
+
+from dspex_nb import _live
+from dspex_nb.telemetry import Event, attach, detach
+
+
+class EvaluationBar:
+    """`[#####.....] 120/400  failures 3  answer_exact_match 0.62` on stderr, at most 5/s."""
+
+    def __init__(self, run: Any, *, stream: Any = None, width: int = 30):
+        self.run = run
+        self.stream = stream or sys.stderr
+        self.width = width
+        self._last = 0.0
+        self._sums: dict[str, float] = {}
+
+    def _on(self, event: Event) -> None:
+        if event.span is None or event.span is not self.run.span:
+            return
+        for name, value in event.attrs["scores"].items():
+            self._sums[name] = self._sums.get(name, 0.0) + value
+        now = time.monotonic()
+        if now - self._last >= 0.2 or event.attrs["done"] == event.attrs["total"]:
+            self._last = now
+            self._draw(event.attrs["done"], event.attrs["total"], event.attrs["failures"])
+
+    def _draw(self, done: int, total: int, failures: int) -> None:
+        filled = self.width * done // max(total, 1)
+        means = "  ".join(f"{k} {v / max(done, 1):.3f}" for k, v in self._sums.items())
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}  "
+                          f"failures {failures}  {means}")
+        self.stream.flush()
+
+    def __enter__(self) -> EvaluationBar:
+        if self.stream.isatty():
+            attach(self._on, events=["evaluation.progress"])
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self.stream.isatty():
+            detach(self._on)
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def register() -> None:
+    _live.register("evaluation", "text", EvaluationBar)

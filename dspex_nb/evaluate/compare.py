@@ -1,0 +1,100 @@
+"""`dx.compare(a, b)`: a paired comparison of two evaluations over the same examples."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dspex_nb.evaluate.report import EvaluationReport, ExampleResult
+from dspex_nb.evaluate.stats import RESAMPLES, is_binary, mcnemar_exact, paired_bootstrap
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class MetricDelta:
+    metric: str
+    mean_a: float
+    mean_b: float
+    delta: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    mcnemar_p: float | None
+    n: int
+
+    @property
+    def significant(self) -> bool:
+        return self.ci_low > 0 or self.ci_high < 0
+
+
+@dataclass
+class Comparison:
+    """b minus a, per metric, with a paired-bootstrap 95% interval and p-value."""
+
+    name_a: str
+    name_b: str
+    deltas: dict[str, MetricDelta]
+    flipped: list[int]  # example indices whose first metric changed pass/fail
+
+    def __getitem__(self, metric: str) -> MetricDelta:
+        return self.deltas[metric]
+
+    def to_pandas(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([d.__dict__ for d in self.deltas.values()]).set_index("metric")
+
+    def __str__(self) -> str:
+        lines = [f"{self.name_b} vs {self.name_a} (paired, n={next(iter(self.deltas.values())).n})"
+                 if self.deltas else "no metrics"]
+        for d in self.deltas.values():
+            mc = f", McNemar p={d.mcnemar_p:.3g}" if d.mcnemar_p is not None else ""
+            lines.append(f"  {d.metric}: {d.mean_a:.3f} -> {d.mean_b:.3f}, delta {d.delta:+.3f} "
+                         f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}], p={d.p_value:.3g}{mc}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return self.to_pandas().to_html(float_format=lambda v: f"{v:.4g}")
+
+
+def _key(result: ExampleResult) -> str:
+    return json.dumps(result.example, sort_keys=True, default=str)
+
+
+def compare(a: EvaluationReport, b: EvaluationReport, *, resamples: int = RESAMPLES,
+            seed: int = 0) -> Comparison:
+    """Pair the examples of two reports (by their content) and compare every shared metric."""
+    by_key = {_key(r): r for r in a.results}
+    pairs = [(by_key[_key(r)], r) for r in b.results if _key(r) in by_key]
+    if not pairs:
+        raise ValueError("the two reports share no examples: a paired comparison needs the same "
+                         "devset")
+    if len(pairs) < max(a.n, b.n):
+        missing = max(a.n, b.n) - len(pairs)
+        raise ValueError(f"{missing} examples are in only one report; evaluate both programs on "
+                         f"the same devset (a partial report can be compared with "
+                         f"compare(a, b) only over the examples both finished)")
+    pairs.sort(key=lambda p: p[0].index)
+    shared = [m for m in a.metrics if m in b.metrics]
+    deltas: dict[str, Any] = {}
+    for metric in shared:
+        xs = [p[0].scores[metric] for p in pairs]
+        ys = [p[1].scores[metric] for p in pairs]
+        delta, (low, high), p_value = paired_bootstrap(xs, ys, resamples=resamples, seed=seed)
+        binary = is_binary(xs) and is_binary(ys)
+        deltas[metric] = MetricDelta(
+            metric=metric, mean_a=sum(xs) / len(xs), mean_b=sum(ys) / len(ys), delta=delta,
+            ci_low=low, ci_high=high, p_value=p_value,
+            mcnemar_p=mcnemar_exact(xs, ys) if binary else None, n=len(pairs))
+    flipped: list[int] = []
+    if shared:
+        first = shared[0]
+        threshold = a.metrics[first].threshold
+        flipped = [p[0].index for p in pairs
+                   if (p[0].scores[first] >= threshold) != (p[1].scores[first] >= threshold)]
+    return Comparison(a.program, b.program, deltas, flipped)
