@@ -1,6 +1,7 @@
 """Notebook widgets (anywidget). Each is a small class over a bundled ES module in static/."""
 
 from dspex_nb.widgets.dashboard import Dashboard, dashboard
+from dspex_nb.widgets.eval_table import EvalTable, LiveEvalTable
 from dspex_nb.widgets.trace_view import TraceView
 
-__all__ = ["Dashboard", "TraceView", "dashboard"]
+__all__ = ["Dashboard", "EvalTable", "LiveEvalTable", "TraceView", "dashboard"]

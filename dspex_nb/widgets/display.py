@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dspex_nb import _live
+from dspex_nb.evaluate.report import EvaluationReport
 from dspex_nb.telemetry import Trace
 
 
@@ -14,7 +16,23 @@ def _trace_bundle(trace: Trace) -> Any:
     return TraceView(trace)._repr_mimebundle_()
 
 
+def _report_bundle(report: EvaluationReport) -> Any:
+    from dspex_nb.widgets.eval_table import EvalTable
+
+    return EvalTable.from_report(report)._repr_mimebundle_()
+
+
+def _live_eval_table(run: Any) -> Any:
+    from dspex_nb.widgets.eval_table import LiveEvalTable
+
+    return LiveEvalTable(run)
+
+
 def register(ipython: Any) -> None:
-    """Teach IPython's display to show dspex_nb results as widgets."""
+    """Teach IPython's display to show dspex_nb results as widgets, and long runs to show
+    themselves live."""
     formatter = ipython.display_formatter.mimebundle_formatter
     formatter.for_type(Trace, _trace_bundle)
+    formatter.for_type(EvaluationReport, _report_bundle)
+    _live.register("evaluation", "widget", _live_eval_table)
+    _live.set_notebook(True)

@@ -1,0 +1,78 @@
+"""The live evaluation table in JupyterLab, in headless Debian Chromium."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+
+from tests.jupyter_lab import JupyterLab, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+XSS = "<img src=x onerror=alert(1)>"
+
+CELL = f"""
+import dspex_nb as dx
+
+def answer(request):
+    text = request.messages[-1]["content"]
+    n = int(text.split("#")[1])
+    if n == 7:
+        return {{"answer": {XSS!r}}}
+    return {{"answer": "yes" if n % 3 else "no"}}
+
+lm = dx.ScriptedLM(answer, latency=0.15)
+devset = [dx.Example(question=f"is it #{{i}}", answer="yes").with_inputs("question")
+          for i in range(40)]
+report = dx.Harness([dx.metrics.answer_exact_match], concurrency=4).run(
+    dx.Predict("question -> answer", lm=lm), devset)
+print("MEAN", report["answer_exact_match"].mean)
+"""
+
+
+def test_eval_table_streams_rows_matches_the_report_and_escapes_lm_text(
+    jupyter_lab: JupyterLab, browser_page: Any
+) -> None:
+    name = jupyter_lab.write_notebook("evaluation.ipynb", [CELL])
+    page = browser_page
+    jupyter_lab.open_and_run(page, name)
+    page.wait_for_selector(".dx-eval", timeout=90_000)
+
+    counts: list[int] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        rows = page.query_selector("[data-rows]")
+        if rows is not None:
+            value = int(rows.get_attribute("data-rows") or 0)
+            if not counts or counts[-1] != value:
+                counts.append(value)
+            if value == 40 and page.query_selector(".dx-eval .status") and "done" in (
+                    page.text_content(".dx-eval .status") or ""):
+                break
+        time.sleep(0.1)
+    assert counts[-1] == 40
+    assert len(counts) >= 3, counts  # rows arrived in batches while the run went on
+
+    output = page.wait_for_selector("text=/MEAN /", timeout=30_000)
+    assert output is not None
+    python_mean = float(re.search(r"MEAN ([0-9.]+)", output.text_content() or "").group(1))  # type: ignore[union-attr]
+    shown = page.text_content('.dx-eval [data-metric="answer_exact_match"] b') or ""
+    assert float(shown) == pytest.approx(python_mean, abs=5e-4)
+    assert "[" in (page.text_content('.dx-eval [data-metric="answer_exact_match"]') or "")
+
+    page.select_option(".dx-eval select", "fail")
+    page.wait_for_timeout(400)
+    failing = page.query_selector_all(".dx-eval tbody tr")
+    assert 0 < len(failing) < 40
+
+    page.click('.dx-eval tbody tr[data-index="7"]')
+    response = page.wait_for_selector(".dx-eval .detail .response", timeout=15_000)
+    assert response is not None
+    assert XSS in (response.text_content() or "")
+    assert page.query_selector(".dx-eval .detail .prompt") is not None
+    screenshot(page, "eval_table")
+    assert page.query_selector_all(".dx-eval img") == []
+    assert page.dialogs == []
