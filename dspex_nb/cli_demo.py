@@ -1,13 +1,12 @@
-"""The headless demo: classify a sample of SST-2 with the embedded model and report."""
+"""The headless demo: evaluate an SST-2 classifier on the embedded model with the harness."""
 
 from __future__ import annotations
 
-import sys
-import time
 from typing import Literal
 
 import dspex_nb as dx
 from dspex_nb.data import load_sst2
+from dspex_nb.evaluate.metrics import answer_exact_match
 from dspex_nb.lm import default_local_lm
 
 
@@ -18,43 +17,18 @@ class Sentiment(dx.Signature):
     sentiment: Literal["positive", "negative"] = dx.OutputField()
 
 
-def _progress(done: int, total: int, correct: int) -> None:
-    """A bar redrawn in place on a terminal; in a log, a line at every tenth of the way."""
-    width = 30
-    filled = width * done // total
-    line = (f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  "
-            f"accuracy so far {correct / max(done, 1):.1%}")
-    if sys.stdout.isatty():
-        sys.stdout.write("\r" + line)
-    elif done == total or done % max(1, total // 10) == 0:
-        sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+def sentiment_match(example: dx.Example, prediction: dx.Prediction, trace: object = None
+                    ) -> float:
+    return answer_exact_match(example, prediction, trace, field="sentiment")
 
 
 def run_demo(*, n: int = 100, use_cache: bool = True) -> int:
     devset = load_sst2(limit=n)
     lm = default_local_lm()
     print(f"dspex_nb demo: {len(devset)} SST-2 dev sentences, model {lm.model} (in-process)")
-    program = dx.Predict(Sentiment)
-    correct = 0
-    failures = 0
-    start = time.perf_counter()
     with dx.context(cache=None if use_cache else False):
-        for i, example in enumerate(devset, 1):
-            try:
-                prediction = program(**example.inputs())
-                correct += prediction.sentiment == example.sentiment
-            except dx.DspexError as exc:
-                failures += 1
-                print(f"\nexample {i} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-            _progress(i, len(devset), correct)
-    wall = time.perf_counter() - start
-    if sys.stdout.isatty():
-        print()
-    print(f"accuracy      {correct}/{len(devset)} = {correct / len(devset):.1%}")
-    print(f"failures      {failures}")
+        # The embedded model runs one call at a time; more concurrency would only queue.
+        report = dx.evaluate(dx.Predict(Sentiment), devset, [sentiment_match], concurrency=2)
+    print(report)
     print(f"LM calls      {lm.calls} ({lm.cache_hits} from cache)")
-    print(f"tokens        {lm.usage.prompt_tokens} prompt + {lm.usage.completion_tokens} "
-          f"completion")
-    print(f"wall time     {wall:.1f} s ({wall / len(devset) * 1000:.0f} ms per example)")
-    return 0
+    return 0 if report.failures < len(devset) else 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class FaultServer:
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.requests: list[dict[str, Any]] = []
         self._script: list[Action] = [ok()]
+        self._random: tuple[random.Random, Action, list[Action], float] | None = None
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._started = threading.Event()
@@ -74,10 +76,21 @@ class FaultServer:
     def script(self, *actions: Action) -> None:
         with self._lock:
             self._script = list(actions)
+            self._random = None
+            self.requests.clear()
+
+    def script_random(self, success: Action, failures: list[Action], *, rate: float,
+                      seed: int = 0) -> None:
+        """Each request fails with probability `rate`, with one of `failures` (seeded)."""
+        with self._lock:
+            self._random = (random.Random(seed), success, failures, rate)
             self.requests.clear()
 
     def _next(self) -> Action:
         with self._lock:
+            if self._random is not None:
+                rng, success, failures, rate = self._random
+                return rng.choice(failures) if rng.random() < rate else success
             return self._script.pop(0) if len(self._script) > 1 else self._script[0]
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:

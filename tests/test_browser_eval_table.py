@@ -63,7 +63,7 @@ def test_eval_table_streams_rows_matches_the_report_and_escapes_lm_text(
     assert float(shown) == pytest.approx(python_mean, abs=5e-4)
     assert "[" in (page.text_content('.dx-eval [data-metric="answer_exact_match"]') or "")
 
-    page.select_option(".dx-eval select", "fail")
+    page.select_option(".dx-eval select.outcome", "fail")
     page.wait_for_timeout(400)
     failing = page.query_selector_all(".dx-eval tbody tr")
     assert 0 < len(failing) < 40

@@ -8,6 +8,7 @@ traits; the detail is computed only when a row is clicked.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import asdict
 from types import TracebackType
@@ -44,6 +45,7 @@ class EvalTable(anywidget.AnyWidget):
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._sums: dict[str, float] = dict.fromkeys(run.metrics, 0.0)
+        self._squares: dict[str, float] = dict.fromkeys(run.metrics, 0.0)
         self.on_msg(self._on_msg)
         self.observe(self._on_detail, names="detail_index")
         self.refresh_header()
@@ -62,6 +64,7 @@ class EvalTable(anywidget.AnyWidget):
             self._pending.append(_jsonable(row))
             for name, value in result.scores.items():
                 self._sums[name] = self._sums.get(name, 0.0) + value
+                self._squares[name] = self._squares.get(name, 0.0) + value * value
 
     def flush(self) -> None:
         with self._lock:
@@ -104,7 +107,7 @@ class EvalTable(anywidget.AnyWidget):
             status = (f"partial: {report.stop_reason}" if report.partial
                       else f"done in {report.wall_time_s:.1f} s")
         else:
-            metrics = {k: {"mean": s / run.done if run.done else None}
+            metrics = {k: _running_interval(s, self._squares[k], run.done)
                        for k, s in self._sums.items()}
             status = "running"
         self.header = _jsonable({
@@ -112,6 +115,19 @@ class EvalTable(anywidget.AnyWidget):
             "failures": run.failures, "metric_names": run.metrics, "thresholds": self._thresholds,
             "metrics": metrics, "status": status,
         })
+
+
+def _running_interval(total: float, squares: float, n: int) -> dict[str, float | None]:
+    """Mean and a normal-approximation 95% interval from running sums: cheap enough for every
+    header update while a run is live (the final report replaces it with the bootstrap one)."""
+    if n == 0:
+        return {"mean": None}
+    mean = total / n
+    if n < 2:
+        return {"mean": mean}
+    variance = max(0.0, (squares - n * mean * mean) / (n - 1))
+    half = 1.96 * math.sqrt(variance / n)
+    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
 
 
 class LiveEvalTable:

@@ -43,14 +43,17 @@ export function cellValue(row, column) {
 }
 
 // The rows to show: filtered by text and pass/fail, sorted; `shown` is capped for speed.
-export function visibleRows(rows, { query = "", outcome = "all", sortBy = "index", descending = false, metric, threshold = 1 }) {
+const SEARCHABLE = { inputs: (r) => joined(r.inputs), outputs: (r) => joined(r.outputs), gold: (r) => joined(r.gold), error: (r) => r.error || "" };
+
+export function visibleRows(rows, { query = "", column = "any", outcome = "all", sortBy = "index", descending = false, metric, threshold = 1 }) {
   const q = query.trim().toLowerCase();
   let out = rows.filter((r) => {
     if (outcome === "pass" && !passes(r, metric, threshold)) return false;
     if (outcome === "fail" && (r.error || passes(r, metric, threshold))) return false;
     if (outcome === "error" && !r.error) return false;
     if (!q) return true;
-    return [joined(r.inputs), joined(r.outputs), joined(r.gold), r.error || ""].some((t) => t.toLowerCase().includes(q));
+    const fields = column === "any" ? Object.values(SEARCHABLE) : [SEARCHABLE[column]];
+    return fields.some((get) => get(r).toLowerCase().includes(q));
   });
   out = out.slice().sort((a, b) => {
     const x = cellValue(a, sortBy), y = cellValue(b, sortBy);
@@ -94,17 +97,19 @@ function detailPanel(d) {
 export default {
   render({ model, el }) {
     const rows = new Map();
-    const state = { query: "", outcome: "all", sortBy: "index", descending: false };
+    const state = { query: "", column: "any", outcome: "all", sortBy: "index", descending: false };
     const headBox = h("div", {});
     const note = h("span", { class: "muted" });
     const body = h("tbody", {});
     const headRow = h("tr", {});
     const detailBox = h("div", {});
     const search = h("input", { type: "search", placeholder: "filter…", oninput: (e) => { state.query = e.target.value; schedule(); } });
-    const outcome = h("select", { onchange: (e) => { state.outcome = e.target.value; schedule(); } },
+    const column = h("select", { class: "column", onchange: (e) => { state.column = e.target.value; schedule(); } },
+      ["any", "inputs", "outputs", "gold", "error"].map((c) => h("option", { value: c, text: c === "any" ? "in any column" : `in ${c}` })));
+    const outcome = h("select", { class: "outcome", onchange: (e) => { state.outcome = e.target.value; schedule(); } },
       ["all", "pass", "fail", "error"].map((o) => h("option", { value: o, text: o })));
     el.replaceChildren(h("div", { class: "dx dx-eval" }, style(BASE_CSS + CSS), headBox,
-      h("div", { class: "controls" }, search, outcome, note),
+      h("div", { class: "controls" }, search, column, outcome, note),
       h("div", { class: "scroll" }, h("table", {}, h("thead", {}, headRow), body)), detailBox));
 
     const columns = () => ["index", "inputs", "outputs", "gold", ...((model.get("header").metric_names) || []), "latency", "error"];

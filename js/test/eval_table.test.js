@@ -14,6 +14,8 @@ test("filters by pass, fail and error, and by text", () => {
   expect(visibleRows(rows, { ...opts, outcome: "fail" }).map((r) => r.index)).toEqual([1]);
   expect(visibleRows(rows, { ...opts, outcome: "error" }).map((r) => r.index)).toEqual([2]);
   expect(visibleRows(rows, { ...opts, query: "Q1" }).map((r) => r.index)).toEqual([1]);
+  expect(visibleRows(rows, { ...opts, query: "a1", column: "outputs" }).map((r) => r.index)).toEqual([1]);
+  expect(visibleRows(rows, { ...opts, query: "a1", column: "inputs" })).toEqual([]);
 });
 
 test("sorts by a score column, both ways", () => {
