@@ -99,7 +99,10 @@ class MetricsAggregator:
             sample.seq = self.seq
             self.seq += 1
             self.samples.append(sample)
-            self.totals.setdefault(sample.model, ModelTotals()).add(sample)
+            totals = self.totals.get(sample.model)
+            if totals is None:  # not setdefault: that would build a ModelTotals every call
+                totals = self.totals[sample.model] = ModelTotals()
+            totals.add(sample)
 
     def _program_started(self, event: Event) -> None:
         span = event.span
