@@ -97,7 +97,10 @@ class JupyterLab:
     def open_and_run(self, page: Any, name: str) -> None:
         """Open the notebook, wait for an idle kernel, start run-all (not awaited)."""
         self.start_kernel(name)
-        page.goto(f"{self.url}/lab/tree/{name}")
+        # A workspace of its own, reset: else JupyterLab reopens the notebooks of earlier
+        # tests in this server, and selectors find their (hidden) widgets first.
+        workspace = name.replace(".", "-")
+        page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{name}?reset")
         page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
         page.evaluate("() => window.jupyterapp.restored")
         page.wait_for_selector(".jp-Notebook", timeout=60_000)

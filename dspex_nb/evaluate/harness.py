@@ -252,7 +252,7 @@ class Harness:
                     break
         if error is not None:
             scores = dict.fromkeys(self.metrics, self.failure_score)
-        calls, tokens, cost = _trace_of(ex_span) if ex_span is not None else ([], (0, 0), 0.0)
+        calls, tokens, cost = trace_of(ex_span) if ex_span is not None else ([], (0, 0), 0.0)
         return ExampleResult(
             index=index,
             example=example.to_dict(),
@@ -294,7 +294,7 @@ def _as_dict(prediction: Any) -> dict[str, Any] | None:
     return {"output": prediction}
 
 
-def _trace_of(root: Span) -> tuple[list[PredictorCall], tuple[int, int], float]:
+def trace_of(root: Span) -> tuple[list[PredictorCall], tuple[int, int], float]:
     """The predictor calls (with their LM calls) under one example's span, and its totals."""
     calls: list[PredictorCall] = []
     prompt = completion = 0
@@ -314,7 +314,7 @@ def _trace_of(root: Span) -> tuple[list[PredictorCall], tuple[int, int], float]:
             calls.append(PredictorCall(signature=str(s.attrs.get("signature", s.name)),
                                        inputs=dict(s.attrs.get("inputs", {})),
                                        outputs=s.attrs.get("outputs"), lm_calls=lm_calls,
-                                       error=s.error))
+                                       error=s.error, predictor_id=s.attrs.get("predictor_id")))
         elif s.kind == "lm":
             prompt += int(s.attrs.get("prompt_tokens", 0))
             completion += int(s.attrs.get("completion_tokens", 0))

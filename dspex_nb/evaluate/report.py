@@ -38,6 +38,7 @@ class PredictorCall:
     outputs: dict[str, Any] | None
     lm_calls: list[LMCallRecord] = field(default_factory=list)
     error: str | None = None
+    predictor_id: int | None = None  # id() of the Predict object, within this process
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -41,6 +42,8 @@ class ScriptedLM(BaseLM):
     provider = "scripted"
 
     async def _acomplete(self, request: LMRequest, params: dict[str, Any]) -> LMResponse:
+        # The script sees what a server would: the LM's defaults merged with the call's params.
+        request = dataclasses.replace(request, params=dict(params))
         self.requests.append(request)
         if self.latency:
             await asyncio.sleep(self.latency)

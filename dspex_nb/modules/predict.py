@@ -55,7 +55,9 @@ class Predict(Module):
         adapter: Adapter = settings.get("adapter") or _DEFAULT_ADAPTER
         here = current_span()
         if here is not None and here.kind == "predict":
-            here.set(signature=self.signature.signature_text, inputs=inputs)
+            # predictor_id lets an optimizer map a trace back to the predictor's name.
+            here.set(signature=self.signature.signature_text, inputs=inputs,
+                     predictor_id=id(self))
         result = await adapter.acall(
             lm, self.signature, self.demos, inputs, params=params,
             sample_id=options.get("sample_id"), cache=options.get("cache", True),
@@ -79,7 +81,12 @@ class Predict(Module):
         self.signature = Signature.from_dump(state["signature"])
         self.demos = [dict(d) for d in state.get("demos", [])]
         self.config = dict(state.get("config", {}))
-        self.lm = lm_from_state(state["lm"]) if state.get("lm") else None
+        saved_lm = state.get("lm")
+        if not saved_lm:
+            self.lm = None
+        elif self.lm is None or self.lm.dump_state() != saved_lm:
+            self.lm = lm_from_state(saved_lm)
+        # else: the same LM settings as the live one: keep it (and its connection)
         return self
 
     def _init_args(self) -> dict[str, Any]:

@@ -1,0 +1,112 @@
+"""`OptimizationResult`: everything needed to explain how an optimized program came to be."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RESULT_FORMAT = "dspex_nb.optimization"
+RESULT_VERSION = 1
+
+
+@dataclass
+class CandidateRecord:
+    """One candidate program made in a step: where it came from and what changed."""
+
+    program_id: int
+    source_id: int
+    strategy: str  # "append_rule" | "append_demo" | "baseline"
+    score: float | None = None  # mean on the step's mini-batch
+    rules: dict[str, str] = field(default_factory=dict)  # predictor name -> advice appended
+    demos: dict[str, dict[str, Any]] = field(default_factory=dict)  # predictor -> demo appended
+    dropped_demos: int = 0
+    bucket_example: int | None = None  # trainset index of the example it learned from
+
+
+@dataclass
+class StepRecord:
+    step: int
+    batch: list[int]  # trainset indices
+    candidates: list[CandidateRecord]
+    winner_id: int
+    winner_score: float
+    best_so_far_id: int
+    best_so_far_score: float
+    skipped: int = 0  # buckets whose strategy did not apply (no candidate was added)
+    lm_calls: int = 0
+    rule_calls: int = 0  # LM calls of the prompt model writing rules
+
+
+@dataclass
+class OptimizationResult:
+    optimizer: str
+    settings: dict[str, Any]
+    baseline_score: float | None = None  # on the final selection set (trainset or valset)
+    final_score: float | None = None
+    final_program_id: int = 0
+    final_scores: dict[int, float] = field(default_factory=dict)  # program id -> score
+    steps: list[StepRecord] = field(default_factory=list)
+    programs: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> dump_state()
+    lm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    wall_time_s: float = 0.0
+    partial: bool = False
+    stop_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["final_scores"] = {str(k): v for k, v in self.final_scores.items()}
+        data["programs"] = {str(k): v for k, v in self.programs.items()}
+        data["format"], data["version"] = RESULT_FORMAT, RESULT_VERSION
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OptimizationResult:
+        if data.get("format") != RESULT_FORMAT:
+            raise ValueError("not an optimization result")
+        if data.get("version", 0) > RESULT_VERSION:
+            raise ValueError(f"optimization result format {data['version']} is newer than "
+                             f"this dspex_nb reads ({RESULT_VERSION})")
+        fields = {k: v for k, v in data.items() if k not in ("format", "version")}
+        fields["final_scores"] = {int(k): v for k, v in data["final_scores"].items()}
+        fields["programs"] = {int(k): v for k, v in data["programs"].items()}
+        fields["steps"] = [
+            StepRecord(**{**s, "candidates": [CandidateRecord(**c) for c in s["candidates"]]})
+            for s in data["steps"]
+        ]
+        return cls(**fields)
+
+    def candidates(self) -> pd.DataFrame:
+        """One row per candidate of every step: score, strategy, the rule or demo it added."""
+        import pandas as pd
+
+        rows = []
+        for s in self.steps:
+            for c in s.candidates:
+                rows.append({"step": s.step, "program_id": c.program_id,
+                             "source_id": c.source_id, "strategy": c.strategy, "score": c.score,
+                             "winner": c.program_id == s.winner_id,
+                             "rules": " | ".join(f"{k}: {v}" for k, v in c.rules.items()),
+                             "demos": len(c.demos), "dropped_demos": c.dropped_demos})
+        return pd.DataFrame(rows)
+
+    def __str__(self) -> str:
+        lines = [f"{self.optimizer}: {len(self.steps)} steps, {self.lm_calls} LM calls, "
+                 f"{self.prompt_tokens + self.completion_tokens} tokens, "
+                 f"{self.wall_time_s:.1f} s" + (f" (PARTIAL: {self.stop_reason})"
+                                                  if self.partial else "")]
+        if self.baseline_score is not None and self.final_score is not None:
+            lines.append(f"  baseline {self.baseline_score:.3f} -> final {self.final_score:.3f} "
+                         f"(program {self.final_program_id})")
+        for s in self.steps:
+            lines.append(f"  step {s.step}: winner {s.winner_id} ({s.winner_score:.3f}), "
+                         f"best so far {s.best_so_far_id} ({s.best_so_far_score:.3f}), "
+                         f"{len(s.candidates)} candidates")
+        return "\n".join(lines)
+
+    __repr__ = __str__

@@ -1,0 +1,560 @@
+"""`SIMBA`: Stochastic Introspective Mini-Batch Ascent, native (see shared/design/SIMBA.md).
+
+The reference algorithm, with its defects fixed: the baseline is really scored (it is
+evaluated with the candidates on every mini-batch); a trainset smaller than `bsize` uses a
+smaller batch; a strategy that does not apply adds no candidate; programs with several LMs
+work (each LM gets its own sampling variants); every LM call runs on the async core with
+`concurrency` in flight; each step is recorded in full and can be checkpointed and resumed;
+an interrupt returns the best program found so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import random
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from dspex_nb import _engine
+from dspex_nb.errors import ConfigurationError
+from dspex_nb.evaluate.harness import to_examples, trace_of
+from dspex_nb.lm.base import BaseLM
+from dspex_nb.lm.resolve import current_lm
+from dspex_nb.modules.module import Module
+from dspex_nb.modules.predict import Predict
+from dspex_nb.optimize.result import CandidateRecord, OptimizationResult, StepRecord
+from dspex_nb.optimize.rules import RULE_SIGNATURE, describe_program
+from dspex_nb.primitives import Example
+from dspex_nb.telemetry import bus
+from dspex_nb.telemetry.spans import Span, emit, span
+
+CHECKPOINT_FORMAT = "dspex_nb.simba_checkpoint"
+
+
+@dataclass
+class Trajectory:
+    """One run of a program on an example: what each predictor saw and said, and the score."""
+
+    example_index: int
+    program_id: int
+    prediction: dict[str, Any] | None
+    score: float
+    feedback: str
+    calls: list[tuple[str, dict[str, Any], dict[str, Any] | None]]  # (predictor, in, out)
+    lm_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+class SIMBA:
+    """`SIMBA(metric).compile(program, trainset=...)` returns an improved copy of `program`."""
+
+    def __init__(self, metric: Callable[..., Any], *, bsize: int = 32, num_candidates: int = 6,
+                 max_steps: int = 8, max_demos: int = 4, prompt_model: BaseLM | None = None,
+                 temperature_for_sampling: float = 0.2,
+                 temperature_for_candidates: float = 0.2, seed: int = 0,
+                 concurrency: int = 16, demo_input_field_maxlen: int = 100_000,
+                 strategies: Sequence[str] = ("append_rule", "append_demo")):
+        if bsize < 1 or num_candidates < 1 or max_steps < 0:
+            raise ValueError("bsize and num_candidates must be >= 1, max_steps >= 0")
+        self.metric = metric
+        self.bsize = bsize
+        self.num_candidates = num_candidates
+        self.max_steps = max_steps
+        self.max_demos = max_demos
+        self.prompt_model = prompt_model
+        self.temperature_for_sampling = temperature_for_sampling
+        self.temperature_for_candidates = temperature_for_candidates
+        self.seed = seed
+        self.concurrency = concurrency
+        self.demo_input_field_maxlen = demo_input_field_maxlen
+        unknown = set(strategies) - {"append_rule", "append_demo"}
+        if unknown or not strategies:
+            raise ValueError(f"strategies are append_rule and/or append_demo, not {unknown}")
+        self.strategies = tuple(strategies)
+        self.result: OptimizationResult | None = None
+        self._stop_requests: list[Callable[[str], None]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return {"bsize": self.bsize, "num_candidates": self.num_candidates,
+                "max_steps": self.max_steps, "max_demos": self.max_demos,
+                "temperature_for_sampling": self.temperature_for_sampling,
+                "temperature_for_candidates": self.temperature_for_candidates,
+                "seed": self.seed, "concurrency": self.concurrency,
+                "strategies": list(self.strategies)}
+
+    # -- entry points ----------------------------------------------------------------------
+    def compile(self, program: Module, *, trainset: Any, valset: Any = None,
+                checkpoint: str | os.PathLike[str] | None = None,
+                resume: str | os.PathLike[str] | None = None) -> Module:
+        """Optimize; Ctrl-C returns the best program so far (with a partial result)."""
+        future = _engine.submit(self.acompile(program, trainset=trainset, valset=valset,
+                                              checkpoint=checkpoint, resume=resume))
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            self.stop("interrupted")
+            return future.result(timeout=600)
+
+    def stop(self, reason: str = "stopped") -> None:
+        with self._lock:
+            for request in list(self._stop_requests):
+                request(reason)
+
+    async def acompile(self, program: Module, *, trainset: Any, valset: Any = None,
+                       checkpoint: str | os.PathLike[str] | None = None,
+                       resume: str | os.PathLike[str] | None = None) -> Module:
+        if not bus.enabled:
+            raise ConfigurationError("SIMBA reads predictor traces from telemetry spans: "
+                                     "dx.telemetry.enable() first")
+        run = _Run(self, program, to_examples(trainset, None),
+                   to_examples(valset, None) if valset is not None else None)
+        with self._lock:
+            self._stop_requests.append(run.request_stop)
+        try:
+            with span("optimization", "SIMBA", optimizer="SIMBA", **self.settings):
+                if resume is not None:
+                    run.restore(Path(resume))
+                return await run.execute(Path(checkpoint) if checkpoint else None)
+        finally:
+            with self._lock:
+                self._stop_requests.remove(run.request_stop)
+            self.result = run.result
+
+
+class _Run:
+    """One compile: the candidate pool, their scores, the RNG, and the record being written."""
+
+    def __init__(self, simba: SIMBA, student: Module, trainset: list[Example],
+                 valset: list[Example] | None):
+        if not trainset:
+            raise ValueError("SIMBA needs a non-empty trainset")
+        self.s = simba
+        self.trainset = trainset
+        self.valset = valset
+        self.bsize = simba.bsize
+        if len(trainset) < simba.bsize:
+            warnings.warn(f"trainset has {len(trainset)} examples, fewer than bsize="
+                          f"{simba.bsize}: using batches of {len(trainset)}", stacklevel=4)
+            self.bsize = len(trainset)
+        self.rng = random.Random(simba.seed)
+        self.order = list(range(len(trainset)))
+        self.rng.shuffle(self.order)
+        self.cursor = 0
+        self.student = student
+        self.programs: dict[int, Module] = {0: student.deepcopy()}
+        self.scores: dict[int, list[float]] = {0: []}
+        self.winners: list[int] = [0]
+        self.next_step = 0
+        self.rule_calls = 0
+        self.result = OptimizationResult(optimizer="SIMBA", settings=simba.settings)
+        self.base_lms = self._base_lms(student)
+        self.stop_reason: str | None = None
+        self.loop = asyncio.get_running_loop()
+        self.started = time.perf_counter()
+
+    # -- stopping ---------------------------------------------------------------------------
+    def request_stop(self, reason: str) -> None:
+        self.stop_reason = self.stop_reason or reason
+        self.loop.call_soon_threadsafe(lambda: None)  # wake the loop; checked between steps
+
+    # -- the loop ----------------------------------------------------------------------------
+    async def execute(self, checkpoint: Path | None) -> Module:
+        try:
+            while self.next_step < self.s.max_steps and self.stop_reason is None:
+                await self.step(self.next_step)
+                self.next_step += 1
+                if checkpoint is not None:
+                    self.save(checkpoint)
+        except asyncio.CancelledError:
+            self.stop_reason = self.stop_reason or "cancelled"
+        if self.stop_reason is not None:
+            self.result.partial = True
+            self.result.stop_reason = self.stop_reason
+            best = self.best_program_id()
+            return self.finish(best, None)
+        return await self.select_final()
+
+    async def step(self, t: int) -> None:
+        batch = self.next_batch()
+        c = self.s.num_candidates
+        lm_calls_before = self.result.lm_calls
+        self.rule_calls = 0
+        # 1. trajectories: C model variants x bsize examples, program picked by softmax
+        variants = [self.variant_lms(k, t) for k in range(c)]
+        plan = [(k, i, self.softmax_pick(self.s.temperature_for_sampling))
+                for k in range(c) for i in batch]
+        runs = await self.gather([
+            self.run(self.with_lms(self.programs[pid], variants[k]), i, pid)
+            for k, i, pid in plan])
+        buckets = order_buckets(runs, batch)
+        all_scores = sorted(r.score for r in runs)
+        p10, p90 = _percentile(all_scores, 10), _percentile(all_scores, 90)
+        # 3. candidates: walk the buckets until C new programs exist
+        candidates: list[tuple[Module, CandidateRecord]] = []
+        skipped = 0
+        for bucket in buckets:
+            if len(candidates) >= c:
+                break
+            made = await self.make_candidate(bucket, p10, p90)
+            if made is None:
+                skipped += 1
+            else:
+                candidates.append(made)
+        # 4. evaluate the candidates, and the baseline (really scored), on the same batch
+        entries: list[tuple[Module, CandidateRecord]] = [
+            (self.programs[0], CandidateRecord(program_id=0, source_id=0, strategy="baseline")),
+            *candidates]
+        for program, record in candidates:
+            record.program_id = len(self.programs)
+            self.programs[record.program_id] = program
+            self.scores[record.program_id] = []
+        evaluated = await self.gather([
+            self.run(program, i, record.program_id) for program, record in entries for i in batch])
+        for n, (_, record) in enumerate(entries):
+            mine = evaluated[n * len(batch):(n + 1) * len(batch)]
+            record.score = sum(r.score for r in mine) / len(mine)
+            self.scores[record.program_id].extend(r.score for r in mine)
+            emit("optimization.candidate", step=t, program_id=record.program_id,
+                 source_id=record.source_id, strategy=record.strategy, score=record.score,
+                 rules=record.rules, demos=len(record.demos))
+        winner = max((r for _, r in entries if r.strategy != "baseline"),
+                     key=lambda r: r.score or 0.0, default=entries[0][1])
+        self.winners.append(winner.program_id)
+        best = self.best_program_id()
+        step_record = StepRecord(
+            step=t, batch=batch, candidates=[r for _, r in entries],
+            winner_id=winner.program_id, winner_score=winner.score or 0.0,
+            best_so_far_id=best, best_so_far_score=self.mean(best), skipped=skipped,
+            lm_calls=self.result.lm_calls - lm_calls_before, rule_calls=self.rule_calls)
+        self.result.steps.append(step_record)
+        emit("optimization.step", step=t, winner_id=step_record.winner_id,
+             winner_score=step_record.winner_score, best_so_far_id=best,
+             best_so_far_score=step_record.best_so_far_score,
+             baseline_score=entries[0][1].score)
+
+    async def make_candidate(self, bucket: list[Trajectory], p10: float, p90: float
+                             ) -> tuple[Module, CandidateRecord] | None:
+        best, worst = bucket[0], bucket[-1]
+        source = self.softmax_pick(self.s.temperature_for_candidates)
+        strategies = [s for s in self.s.strategies
+                      if s == "append_rule" or self.s.max_demos > 0]
+        if not strategies:
+            return None
+        strategy = self.rng.choice(strategies)
+        if best.score <= p10 or (strategy == "append_rule" and worst.score >= p90):
+            return None  # the strategy does not apply: no (unchanged) candidate is added
+        program = self.programs[source].deepcopy()
+        record = CandidateRecord(program_id=-1, source_id=source, strategy=strategy,
+                                 bucket_example=best.example_index)
+        record.dropped_demos = self.drop_demos(program)
+        predictors = dict(program.named_predictors())
+        if strategy == "append_demo":
+            for name, inputs, outputs in best.calls:
+                if name in predictors and outputs is not None and name not in record.demos:
+                    demo = {k: _truncate(v, self.s.demo_input_field_maxlen)
+                            for k, v in inputs.items()}
+                    demo.update(outputs)
+                    predictors[name].demos.append(demo)
+                    record.demos[name] = demo
+            if not record.demos:
+                return None
+        else:
+            advice = await self.write_rules(program, best, worst)
+            for name, text in advice.items():
+                if name in predictors and text.strip():
+                    predictors[name].instructions = (
+                        predictors[name].instructions.rstrip() + "\n\n" + text.strip())
+                    record.rules[name] = text.strip()
+            if not record.rules:
+                return None
+        return program, record
+
+    async def write_rules(self, program: Module, better: Trajectory, worse: Trajectory
+                          ) -> dict[str, str]:
+        example = self.trainset[better.example_index]
+        lm = self.s.prompt_model or self.base_lms[0]
+        writer = Predict(RULE_SIGNATURE, lm=lm)
+        structure, definitions = describe_program(program)
+        self.rule_calls += 1
+        with span("rule", "append_rule") as rule_span:
+            try:
+                advice = await writer.acall(
+                    program_code=structure, modules_defn=definitions,
+                    program_inputs=_json(example.inputs().to_dict()),
+                    oracle_metadata=_json(example.labels().to_dict()),
+                    worse_program_trajectory=_json(worse.calls),
+                    worse_program_outputs=_json(worse.prediction),
+                    worse_reward_value=worse.score, worse_reward_info=worse.feedback,
+                    better_program_trajectory=_json(better.calls),
+                    better_program_outputs=_json(better.prediction),
+                    better_reward_value=better.score, better_reward_info=better.feedback,
+                    module_names=[name for name, _ in program.named_predictors()])
+                result: dict[str, str] = dict(advice.module_advice)
+            except Exception:
+                result = {}
+        if rule_span is not None:
+            self.count(rule_span)
+        return result
+
+    def drop_demos(self, program: Module) -> int:
+        """Drop some demos before adding: a Poisson draw with mean num_demos / max_demos,
+        at least one once the cap is reached."""
+        if self.s.max_demos <= 0:
+            return 0
+        dropped = 0
+        for _, predictor in program.named_predictors():
+            n = len(predictor.demos)
+            if n == 0:
+                continue
+            k = _poisson(self.rng, n / self.s.max_demos)
+            if n >= self.s.max_demos:
+                k = max(k, 1)
+            k = min(k, n)
+            for _ in range(k):
+                predictor.demos.pop(self.rng.randrange(len(predictor.demos)))
+            dropped += k
+        return dropped
+
+    # -- picking -----------------------------------------------------------------------------
+    def mean(self, pid: int) -> float:
+        values = self.scores.get(pid) or []
+        return sum(values) / len(values) if values else 0.0
+
+    def top_programs(self) -> list[int]:
+        ranked = sorted(self.scores, key=lambda pid: (-self.mean(pid), pid))
+        top = ranked[: self.s.num_candidates]
+        if 0 not in top:
+            top[-1] = 0  # the baseline is always in the pool
+        return top
+
+    def softmax_pick(self, temperature: float) -> int:
+        top = self.top_programs()
+        means = [self.mean(pid) for pid in top]
+        peak = max(means)
+        weights = [math.exp((m - peak) / max(temperature, 1e-6)) for m in means]
+        return self.rng.choices(top, weights=weights)[0]
+
+    def best_program_id(self) -> int:
+        return max(self.scores, key=lambda pid: (self.mean(pid) if self.scores[pid] else -1.0,
+                                                 -pid))
+
+    def next_batch(self) -> list[int]:
+        if self.cursor + self.bsize > len(self.order):
+            self.rng.shuffle(self.order)
+            self.cursor = 0
+        batch = self.order[self.cursor:self.cursor + self.bsize]
+        self.cursor += self.bsize
+        return batch
+
+    # -- LMs ---------------------------------------------------------------------------------
+    def _base_lms(self, program: Module) -> list[BaseLM]:
+        lms: list[BaseLM] = []
+        for _, predictor in program.named_predictors():
+            lm = predictor.lm or current_lm()
+            if all(lm is not other for other in lms):
+                lms.append(lm)
+        return lms
+
+    def variant_lms(self, k: int, step: int) -> dict[int, BaseLM]:
+        """Model variant k: each base LM at temperature 1.0 with its own sample id."""
+        return {id(lm): lm.copy(temperature=1.0, sample_id=step * 1000 + k)
+                for lm in self.base_lms}
+
+    def with_lms(self, program: Module, lms: dict[int, BaseLM]) -> Module:
+        copy = program.deepcopy()
+        for _, predictor in copy.named_predictors():
+            base = predictor.lm or current_lm()
+            predictor.lm = lms.get(id(base), base)
+        return copy
+
+    # -- running -----------------------------------------------------------------------------
+    async def gather(self, runs: Sequence[Any]) -> list[Trajectory]:
+        sem = asyncio.Semaphore(self.s.concurrency)
+
+        async def bounded(coro: Any) -> Trajectory:
+            async with sem:
+                result: Trajectory = await coro
+                return result
+
+        return list(await asyncio.gather(*(bounded(r) for r in runs)))
+
+    async def run(self, program: Module, index: int, program_id: int) -> Trajectory:
+        example = self.trainset[index]
+        names = {id(p): name for name, p in program.named_predictors()}
+        prediction: Any = None
+        with span("trajectory", f"#{index}", index=index, program_id=program_id) as root:
+            try:
+                prediction = await program.acall(**example.inputs())
+                error = None
+            except Exception as exc:
+                error = exc
+        score, feedback = 0.0, ""
+        if error is None:
+            try:
+                value = self.s.metric(example, prediction, None)
+                score = float(value)
+                feedback = str(getattr(value, "feedback", ""))
+            except Exception as exc:
+                feedback = f"metric raised {type(exc).__name__}: {exc}"
+        else:
+            feedback = f"{type(error).__name__}: {error}"
+        calls = []
+        lm_calls = 0
+        tokens = (0, 0)
+        cost = 0.0
+        if root is not None:
+            traced, tokens, cost = trace_of(root)
+            calls = [(names.get(c.predictor_id or -1, c.signature), c.inputs, c.outputs)
+                     for c in traced]
+            lm_calls = self.count(root)
+        pred_dict = prediction.to_dict() if hasattr(prediction, "to_dict") else (
+            None if prediction is None else {"output": prediction})
+        return Trajectory(index, program_id, pred_dict, score, feedback, calls, lm_calls,
+                          tokens[0], tokens[1], cost)
+
+    def count(self, root: Span) -> int:
+        """Add the LM calls (and their tokens and cost) under `root` to the totals."""
+        lm_spans = [s for s in root.walk() if s.kind == "lm"]
+        for s in lm_spans:
+            self.result.lm_calls += 1
+            self.result.prompt_tokens += int(s.attrs.get("prompt_tokens", 0))
+            self.result.completion_tokens += int(s.attrs.get("completion_tokens", 0))
+            self.result.cost_usd += float(s.attrs.get("cost_usd", 0.0))
+        return len(lm_spans)
+
+    # -- final selection ---------------------------------------------------------------------
+    async def select_final(self) -> Module:
+        examples = self.valset if self.valset is not None else self.trainset
+        m = len(self.winners) - 1
+        n = self.s.num_candidates + 1
+        picks = [0] * n if m < 1 else [round(i * m / (n - 1)) for i in range(n)]
+        candidates = list(dict.fromkeys(self.winners[p] for p in picks))
+        if 0 not in candidates:
+            candidates.insert(0, 0)
+        scores: dict[int, float] = {}
+        saved = self.trainset
+        self.trainset = examples
+        try:
+            for pid in candidates:
+                runs = await self.gather([self.run(self.programs[pid], i, pid)
+                                          for i in range(len(examples))])
+                scores[pid] = sum(r.score for r in runs) / len(runs)
+        finally:
+            self.trainset = saved
+        best = max(candidates, key=lambda pid: (scores[pid], -candidates.index(pid)))
+        self.result.final_scores = scores
+        self.result.baseline_score = scores[0]
+        return self.finish(best, scores[best])
+
+    def finish(self, best: int, score: float | None) -> Module:
+        self.result.final_program_id = best
+        self.result.final_score = score
+        self.result.wall_time_s += time.perf_counter() - self.started
+        self.result.programs = {pid: p.dump_state() for pid, p in self.programs.items()}
+        program = self.programs[best].deepcopy()
+        program.optimization = self.result  # type: ignore[attr-defined]
+        return program
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        state = {
+            "format": CHECKPOINT_FORMAT, "settings": self.s.settings,
+            "next_step": self.next_step, "cursor": self.cursor, "order": self.order,
+            "rng": _rng_to_json(self.rng.getstate()),
+            "programs": {str(pid): p.dump_state() for pid, p in self.programs.items()},
+            "scores": {str(pid): s for pid, s in self.scores.items()},
+            "winners": self.winners,
+            "result": {**self.result.to_dict(),
+                       "wall_time_s": self.result.wall_time_s
+                       + time.perf_counter() - self.started},
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "wb") as f:
+            f.write(orjson.dumps(state, default=str))
+        os.replace(tmp, path)
+
+    def restore(self, path: Path) -> None:
+        state = orjson.loads(path.read_bytes())
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path} is not a SIMBA checkpoint")
+        mine = {k: v for k, v in self.s.settings.items() if k != "max_steps"}
+        theirs = {k: v for k, v in state["settings"].items() if k != "max_steps"}
+        if mine != theirs:  # max_steps may grow: resuming can continue a run for longer
+            raise ValueError(f"{path} was written with other settings: {state['settings']}")
+        self.next_step, self.cursor, self.order = (state["next_step"], state["cursor"],
+                                                   state["order"])
+        self.rng.setstate(_rng_from_json(state["rng"]))
+        self.programs = {int(pid): self.student.deepcopy().load_state(s)
+                         for pid, s in state["programs"].items()}
+        self.scores = {int(pid): s for pid, s in state["scores"].items()}
+        self.winners = state["winners"]
+        self.result = OptimizationResult.from_dict(state["result"])
+        self.result.settings = self.s.settings  # max_steps may have grown
+        self.started = time.perf_counter()
+
+
+def order_buckets(runs: Sequence[Trajectory], batch: Sequence[int]) -> list[list[Trajectory]]:
+    """Group runs per example, best first; order the groups by (max - min, max, max - mean),
+    highest first: the examples where sampling made the most difference come first."""
+    keyed = []
+    for i in batch:
+        bucket = sorted((r for r in runs if r.example_index == i), key=lambda r: r.score,
+                        reverse=True)
+        best, worst = bucket[0].score, bucket[-1].score
+        mean = sum(r.score for r in bucket) / len(bucket)
+        keyed.append(((best - worst, best, best - mean), bucket))
+    keyed.sort(key=lambda kb: kb[0], reverse=True)
+    return [bucket for _, bucket in keyed]
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return 0.0
+    pos = (len(sorted_values) - 1) * q / 100
+    low = int(pos)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (pos - low)
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    """Knuth's method: small means only, seeded by the run's RNG (so checkpoints resume)."""
+    limit = math.exp(-lam)
+    k, p = 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def _truncate(value: Any, maxlen: int) -> Any:
+    if isinstance(value, str) and len(value) > maxlen:
+        return value[:maxlen] + " …"
+    return value
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2).decode()
+
+
+def _rng_to_json(state: tuple[Any, ...]) -> list[Any]:
+    return [state[0], list(state[1]), state[2]]
+
+
+def _rng_from_json(data: list[Any]) -> tuple[Any, ...]:
+    return (data[0], tuple(data[1]), data[2])
