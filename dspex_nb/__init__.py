@@ -38,6 +38,7 @@ from dspex_nb.evaluate import (
 )
 from dspex_nb.lm import LM, BaseLM, LocalLM, RetryPolicy, ScriptedLM, Usage, set_price
 from dspex_nb.modules import ChainOfThought, Module, Predict
+from dspex_nb.optimize import SIMBA, OptimizationResult
 from dspex_nb.primitives import Example, Prediction, Score
 from dspex_nb.settings import configure, context
 from dspex_nb.signatures import InputField, OutputField, Signature
@@ -47,6 +48,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "LM",
+    "SIMBA",
     "AuthenticationError",
     "BadResponseError",
     "BaseLM",
@@ -68,6 +70,7 @@ __all__ = [
     "LMTimeoutError",
     "LocalLM",
     "Module",
+    "OptimizationResult",
     "OutputField",
     "ParseError",
     "Predict",

@@ -51,5 +51,33 @@ class EvaluationBar:
             self.stream.flush()
 
 
+class OptimizationLog:
+    """One line per optimization step on stderr (a terminal only)."""
+
+    def __init__(self, run: Any, *, stream: Any = None):
+        self.run = run
+        self.stream = stream or sys.stderr
+
+    def _on(self, event: Event) -> None:
+        if event.span is None or event.span is not self.run.span:
+            return
+        a = event.attrs
+        self.stream.write(f"step {a['step'] + 1}/{a['max_steps']}: winner {a['winner_id']} "
+                          f"({a['winner_score']:.3f}), best so far {a['best_so_far_id']} "
+                          f"({a['best_so_far_score']:.3f}), baseline {a['baseline_mean']:.3f}\n")
+        self.stream.flush()
+
+    def __enter__(self) -> OptimizationLog:
+        if self.stream.isatty():
+            attach(self._on, events=["optimization.step"])
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self.stream.isatty():
+            detach(self._on)
+
+
 def register() -> None:
     _live.register("evaluation", "text", EvaluationBar)
+    _live.register("optimization", "text", OptimizationLog)

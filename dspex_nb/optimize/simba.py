@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from dspex_nb import _engine
+from dspex_nb import _engine, _live
 from dspex_nb.errors import ConfigurationError
 from dspex_nb.evaluate.harness import to_examples, trace_of
 from dspex_nb.lm.base import BaseLM
@@ -65,7 +65,8 @@ class SIMBA:
                  temperature_for_sampling: float = 0.2,
                  temperature_for_candidates: float = 0.2, seed: int = 0,
                  concurrency: int = 16, demo_input_field_maxlen: int = 100_000,
-                 strategies: Sequence[str] = ("append_rule", "append_demo")):
+                 strategies: Sequence[str] = ("append_rule", "append_demo"),
+                 display: str = "auto"):
         if bsize < 1 or num_candidates < 1 or max_steps < 0:
             raise ValueError("bsize and num_candidates must be >= 1, max_steps >= 0")
         self.metric = metric
@@ -83,6 +84,7 @@ class SIMBA:
         if unknown or not strategies:
             raise ValueError(f"strategies are append_rule and/or append_demo, not {unknown}")
         self.strategies = tuple(strategies)
+        self.display = display
         self.result: OptimizationResult | None = None
         self._stop_requests: list[Callable[[str], None]] = []
         self._lock = threading.Lock()
@@ -125,7 +127,9 @@ class SIMBA:
         with self._lock:
             self._stop_requests.append(run.request_stop)
         try:
-            with span("optimization", "SIMBA", optimizer="SIMBA", **self.settings):
+            with _live.open_view("optimization", run, self.display), \
+                    span("optimization", "SIMBA", optimizer="SIMBA", **self.settings) as root:
+                run.span = root
                 if resume is not None:
                     run.restore(Path(resume))
                 return await run.execute(Path(checkpoint) if checkpoint else None)
@@ -163,6 +167,7 @@ class _Run:
         self.result = OptimizationResult(optimizer="SIMBA", settings=simba.settings)
         self.base_lms = self._base_lms(student)
         self.stop_reason: str | None = None
+        self.span: Span | None = None  # the run's optimization span (live views filter on it)
         self.loop = asyncio.get_running_loop()
         self.started = time.perf_counter()
 
@@ -230,7 +235,7 @@ class _Run:
             self.scores[record.program_id].extend(r.score for r in mine)
             emit("optimization.candidate", step=t, program_id=record.program_id,
                  source_id=record.source_id, strategy=record.strategy, score=record.score,
-                 rules=record.rules, demos=len(record.demos))
+                 rules=record.rules, demos=record.demos)
         winner = max((r for _, r in entries if r.strategy != "baseline"),
                      key=lambda r: r.score or 0.0, default=entries[0][1])
         self.winners.append(winner.program_id)
@@ -244,7 +249,8 @@ class _Run:
         emit("optimization.step", step=t, winner_id=step_record.winner_id,
              winner_score=step_record.winner_score, best_so_far_id=best,
              best_so_far_score=step_record.best_so_far_score,
-             baseline_score=entries[0][1].score)
+             baseline_score=entries[0][1].score, baseline_mean=self.mean(0),
+             max_steps=self.s.max_steps)
 
     async def make_candidate(self, bucket: list[Trajectory], p10: float, p90: float
                              ) -> tuple[Module, CandidateRecord] | None:

@@ -2,6 +2,8 @@
 
 from dspex_nb.widgets.dashboard import Dashboard, dashboard
 from dspex_nb.widgets.eval_table import EvalTable, LiveEvalTable
+from dspex_nb.widgets.optimization_chart import LiveOptimizationChart, OptimizationChart
 from dspex_nb.widgets.trace_view import TraceView
 
-__all__ = ["Dashboard", "EvalTable", "LiveEvalTable", "TraceView", "dashboard"]
+__all__ = ["Dashboard", "EvalTable", "LiveEvalTable", "LiveOptimizationChart",
+           "OptimizationChart", "TraceView", "dashboard"]

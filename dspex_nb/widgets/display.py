@@ -28,6 +28,12 @@ def _live_eval_table(run: Any) -> Any:
     return LiveEvalTable(run)
 
 
+def _live_optimization_chart(run: Any) -> Any:
+    from dspex_nb.widgets.optimization_chart import LiveOptimizationChart
+
+    return LiveOptimizationChart(run)
+
+
 def register(ipython: Any) -> None:
     """Teach IPython's display to show dspex_nb results as widgets, and long runs to show
     themselves live."""
@@ -35,4 +41,5 @@ def register(ipython: Any) -> None:
     formatter.for_type(Trace, _trace_bundle)
     formatter.for_type(EvaluationReport, _report_bundle)
     _live.register("evaluation", "widget", _live_eval_table)
+    _live.register("optimization", "widget", _live_optimization_chart)
     _live.set_notebook(True)

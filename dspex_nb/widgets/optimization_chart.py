@@ -1,0 +1,85 @@
+"""`OptimizationChart`: a SIMBA run live — candidate scores per step, best so far, baseline,
+and the best program's instructions and demos. Fed by optimization.* events."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+from typing import Any
+
+import anywidget
+import orjson
+import traitlets
+
+from dspex_nb.telemetry import Event, attach, detach
+from dspex_nb.widgets._static import bundle
+
+
+def _jsonable(value: Any) -> Any:
+    return orjson.loads(orjson.dumps(value, default=str))
+
+
+class OptimizationChart(anywidget.AnyWidget):
+    _esm = bundle("optimization_chart")
+    points: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    best_line: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    baseline = traitlets.Float(None, allow_none=True).tag(sync=True)
+    best_program = traitlets.Dict().tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+
+
+def best_program_view(run: Any, program_id: int) -> dict[str, Any]:
+    program = run.programs.get(program_id)
+    if program is None:
+        return {}
+    view: dict[str, Any] = _jsonable({
+        "program_id": program_id, "score": run.mean(program_id),
+        "predictors": {name: {"instructions": p.instructions, "demos": p.demos}
+                       for name, p in program.named_predictors()},
+    })
+    return view
+
+
+class LiveOptimizationChart:
+    """The notebook view of a running optimization: shows the chart, feeds it from events."""
+
+    def __init__(self, run: Any):
+        self.run = run
+        self.chart = OptimizationChart(status="starting")
+        self._lock = threading.Lock()
+
+    def _on(self, event: Event) -> None:
+        if event.span is None or event.span is not self.run.span:
+            return
+        a = event.attrs
+        with self._lock:
+            if event.name == "optimization.candidate":
+                self.chart.points = [*self.chart.points, _jsonable(
+                    {"step": a["step"], "program_id": a["program_id"], "strategy": a["strategy"],
+                     "score": a["score"], "rules": a["rules"], "demos": a["demos"]})]
+            else:  # optimization.step
+                with self.chart.hold_sync():
+                    self.chart.best_line = [*self.chart.best_line,
+                                            {"step": a["step"], "score": a["best_so_far_score"]}]
+                    self.chart.baseline = a["baseline_mean"]
+                    self.chart.best_program = best_program_view(self.run, a["best_so_far_id"])
+                    self.chart.status = (f"step {a['step'] + 1} of {a['max_steps']}: best so "
+                                         f"far {a['best_so_far_score']:.3f}")
+
+    def __enter__(self) -> LiveOptimizationChart:
+        from IPython.display import display
+
+        display(self.chart)  # type: ignore[no-untyped-call]
+        attach(self._on, events=["optimization.candidate", "optimization.step"])
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        detach(self._on)
+        result = self.run.result
+        if result.final_score is not None:
+            self.chart.status = (f"done: baseline {result.baseline_score:.3f} -> final "
+                                 f"{result.final_score:.3f} (program {result.final_program_id})")
+            self.chart.best_program = best_program_view(self.run, result.final_program_id)
+        elif result.partial:
+            self.chart.status = f"stopped ({result.stop_reason}): best program so far returned"
