@@ -13,13 +13,16 @@ from dspex_nb.cli_demo import run_demo
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dspex_nb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="classify bundled SST-2 reviews with the embedded model")
+    demo = sub.add_parser("demo", help="evaluate and optimize an SST-2 classifier offline")
     demo.add_argument("-n", type=int, default=100, help="how many dev examples (max 200)")
     demo.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    demo.add_argument("--steps", type=int, default=2, help="SIMBA steps")
+    demo.add_argument("--train", type=int, default=32, help="train examples for SIMBA (max 64)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         start = time.perf_counter()
-        code = run_demo(n=args.n, use_cache=not args.no_cache)
+        code = run_demo(n=args.n, use_cache=not args.no_cache, steps=args.steps,
+                        train=args.train)
         print(f"demo finished in {time.perf_counter() - start:.1f} s")
         return code
     return 2

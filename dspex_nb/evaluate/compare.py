@@ -66,8 +66,8 @@ def _key(result: ExampleResult) -> str:
     return json.dumps(result.example, sort_keys=True, default=str)
 
 
-def compare(a: EvaluationReport, b: EvaluationReport, *, resamples: int = RESAMPLES,
-            seed: int = 0) -> Comparison:
+def compare(a: EvaluationReport, b: EvaluationReport, *, names: tuple[str, str] | None = None,
+            resamples: int = RESAMPLES, seed: int = 0) -> Comparison:
     """Pair the examples of two reports (by their content) and compare every shared metric."""
     by_key = {_key(r): r for r in a.results}
     pairs = [(by_key[_key(r)], r) for r in b.results if _key(r) in by_key]
@@ -97,4 +97,5 @@ def compare(a: EvaluationReport, b: EvaluationReport, *, resamples: int = RESAMP
         threshold = a.metrics[first].threshold
         flipped = [p[0].index for p in pairs
                    if (p[0].scores[first] >= threshold) != (p[1].scores[first] >= threshold)]
-    return Comparison(a.program, b.program, deltas, flipped)
+    name_a, name_b = names or (a.program, b.program)
+    return Comparison(name_a, name_b, deltas, flipped)
