@@ -249,3 +249,23 @@ def test_result_round_trips_through_json_and_lists_every_candidate() -> None:
     frame = again.candidates()
     assert set(frame["strategy"]) <= {"baseline", "append_rule", "append_demo"}
     assert frame["winner"].sum() == len(again.steps)
+
+
+def test_stop_during_a_step_cancels_it_and_keeps_the_steps_before() -> None:
+    simba = _simba(max_steps=50, strategies=["append_rule"])
+    calls = 0
+
+    def slow_answer(request: LMRequest) -> dict[str, object]:
+        nonlocal calls
+        calls += 1
+        if calls == 150:  # well inside a later step
+            simba.stop("interrupted")
+        return _answer(request)
+
+    optimized = simba.compile(dx.Predict("question -> answer", lm=dx.ScriptedLM(slow_answer)),
+                              trainset=_trainset(20))
+    assert simba.result is not None
+    assert simba.result.partial
+    assert 1 <= len(simba.result.steps) < 50
+    assert calls < 200  # the step in flight was cancelled, not run to its end
+    assert RULE in optimized.instructions

@@ -168,19 +168,35 @@ class _Run:
         self.base_lms = self._base_lms(student)
         self.stop_reason: str | None = None
         self.span: Span | None = None  # the run's optimization span (live views filter on it)
+        self.step_task: asyncio.Future[None] | None = None
         self.loop = asyncio.get_running_loop()
         self.started = time.perf_counter()
 
     # -- stopping ---------------------------------------------------------------------------
+    def stopping(self) -> bool:
+        return self.stop_reason is not None
+
     def request_stop(self, reason: str) -> None:
+        """From any thread: cancel the step in flight; the run returns the best so far."""
         self.stop_reason = self.stop_reason or reason
-        self.loop.call_soon_threadsafe(lambda: None)  # wake the loop; checked between steps
+
+        def cancel() -> None:
+            if self.step_task is not None and not self.step_task.done():
+                self.step_task.cancel()
+
+        self.loop.call_soon_threadsafe(cancel)
 
     # -- the loop ----------------------------------------------------------------------------
     async def execute(self, checkpoint: Path | None) -> Module:
         try:
             while self.next_step < self.s.max_steps and self.stop_reason is None:
-                await self.step(self.next_step)
+                self.step_task = asyncio.ensure_future(self.step(self.next_step))
+                try:
+                    await self.step_task
+                except asyncio.CancelledError:
+                    if not self.stopping():  # set from another thread meanwhile
+                        raise  # cancelled from outside: handled below
+                    break  # stopped mid-step: its unscored candidates cannot be picked
                 self.next_step += 1
                 if checkpoint is not None:
                     self.save(checkpoint)
