@@ -6,6 +6,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dspex_nb._formats import check, stamp
 from dspex_nb.evaluate.stats import bootstrap_ci, quantile
 
 if TYPE_CHECKING:
@@ -191,19 +192,11 @@ class EvaluationReport:
 
     # -- JSON ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["format"] = REPORT_FORMAT
-        data["version"] = REPORT_VERSION
-        return data
+        return stamp(asdict(self), REPORT_FORMAT, REPORT_VERSION)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvaluationReport:
-        if data.get("format") != REPORT_FORMAT:
-            raise ValueError("not an evaluation report")
-        if data.get("version", 0) > REPORT_VERSION:
-            raise ValueError(f"report format {data['version']} is newer than this dspex_nb "
-                             f"reads ({REPORT_VERSION})")
-        fields = {k: v for k, v in data.items() if k not in ("format", "version")}
+        fields = check(data, REPORT_FORMAT, REPORT_VERSION, "evaluation report")
         fields["metrics"] = {k: MetricSummary(**v) for k, v in data["metrics"].items()}
         fields["results"] = [ExampleResult.from_dict(r) for r in data["results"]]
         return cls(**fields)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 import orjson
 
 from dspex_nb._engine import in_thread, run_sync
+from dspex_nb._formats import FormatError, check
 from dspex_nb._types import import_object
 from dspex_nb.errors import ConfigurationError, DspexError
 from dspex_nb.telemetry.spans import span
@@ -187,14 +188,10 @@ class Module:
             data: dict[str, Any] = orjson.loads(Path(path).read_bytes())
         except orjson.JSONDecodeError as exc:
             raise DspexError(f"{path} is not a saved program (bad JSON: {exc})") from None
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise DspexError(f"{path} is not a saved dspex_nb program")
-        if data.get("version", 0) > FORMAT_VERSION:
-            raise DspexError(
-                f"{path} was saved by a newer dspex_nb (format {data['version']}); "
-                f"this one reads up to {FORMAT_VERSION}"
-            )
-        return data
+        try:
+            return check(data, FORMAT, FORMAT_VERSION, "dspex_nb program")
+        except FormatError as exc:
+            raise FormatError(f"{path}: {exc}") from None
 
     def _load_into(self, path: str | os.PathLike[str]) -> Self:
         return self.load_state(self._read(path)["state"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dspex_nb._formats import check, stamp
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -62,17 +64,11 @@ class OptimizationResult:
         data = asdict(self)
         data["final_scores"] = {str(k): v for k, v in self.final_scores.items()}
         data["programs"] = {str(k): v for k, v in self.programs.items()}
-        data["format"], data["version"] = RESULT_FORMAT, RESULT_VERSION
-        return data
+        return stamp(data, RESULT_FORMAT, RESULT_VERSION)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OptimizationResult:
-        if data.get("format") != RESULT_FORMAT:
-            raise ValueError("not an optimization result")
-        if data.get("version", 0) > RESULT_VERSION:
-            raise ValueError(f"optimization result format {data['version']} is newer than "
-                             f"this dspex_nb reads ({RESULT_VERSION})")
-        fields = {k: v for k, v in data.items() if k not in ("format", "version")}
+        fields = check(data, RESULT_FORMAT, RESULT_VERSION, "optimization result")
         fields["final_scores"] = {int(k): v for k, v in data["final_scores"].items()}
         fields["programs"] = {int(k): v for k, v in data["programs"].items()}
         fields["steps"] = [

@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from dspex_nb import _engine, _live
+from dspex_nb._formats import check
 from dspex_nb.errors import ConfigurationError
 from dspex_nb.evaluate.harness import to_examples, trace_of
 from dspex_nb.lm.base import BaseLM
@@ -494,7 +495,7 @@ class _Run:
     # -- checkpoints -------------------------------------------------------------------------
     def save(self, path: Path) -> None:
         state = {
-            "format": CHECKPOINT_FORMAT, "settings": self.s.settings,
+            "format": CHECKPOINT_FORMAT, "version": 1, "settings": self.s.settings,
             "next_step": self.next_step, "cursor": self.cursor, "order": self.order,
             "rng": _rng_to_json(self.rng.getstate()),
             "programs": {str(pid): p.dump_state() for pid, p in self.programs.items()},
@@ -511,9 +512,7 @@ class _Run:
         os.replace(tmp, path)
 
     def restore(self, path: Path) -> None:
-        state = orjson.loads(path.read_bytes())
-        if state.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{path} is not a SIMBA checkpoint")
+        state = check(orjson.loads(path.read_bytes()), CHECKPOINT_FORMAT, 1, "SIMBA checkpoint")
         mine = {k: v for k, v in self.s.settings.items() if k != "max_steps"}
         theirs = {k: v for k, v in state["settings"].items() if k != "max_steps"}
         if mine != theirs:  # max_steps may grow: resuming can continue a run for longer
