@@ -12,6 +12,7 @@ from tests.jupyter_lab import JupyterLab, screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 XSS = "<img src=x onerror=alert(1)>"
+CALLS = 10  # real LocalLM calls made by the notebook while the dashboard watches
 
 
 def _read(page: Any, selector: str, attribute: str | None = None) -> str | None:
@@ -30,7 +31,7 @@ def test_dashboard_counters_rise_and_chart_gains_points_while_another_cell_runs(
         "from typing import Literal\n"
         "lm = dx.LocalLM()  # the real embedded model\n"
         "classify = dx.Predict(\"sentence -> sentiment: Literal['positive', 'negative']\", lm=lm)\n"
-        "for i in range(16):\n"
+        f"for i in range({CALLS}):\n"
         "    classify(sentence=f'review {i}: a fine and moving film', config={'cache': False})\n"
         "print('loop done')",
     ])
@@ -42,7 +43,7 @@ def test_dashboard_counters_rise_and_chart_gains_points_while_another_cell_runs(
     calls_seen: list[int] = []
     points_seen: list[int] = []
     busy_while_counting = False
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # generous: a loaded machine slows the model a lot
     while time.monotonic() < deadline:
         calls = _read(page, '.dx-dash [data-card="calls"] .value')
         points = _read(page, "[data-points]", "data-points")
@@ -52,19 +53,19 @@ def test_dashboard_counters_rise_and_chart_gains_points_while_another_cell_runs(
                 calls_seen.append(value)
                 running = page.query_selector(
                     '.jp-Notebook-ExecutionIndicator[data-status="busy"]') is not None
-                busy_while_counting |= running and 0 < value < 16
+                busy_while_counting |= running and 0 < value < CALLS
         if points is not None and (not points_seen or points_seen[-1] != int(points)):
             points_seen.append(int(points))
-        if calls_seen and calls_seen[-1] >= 16 and points_seen and points_seen[-1] >= 16:
+        if calls_seen and calls_seen[-1] >= CALLS and points_seen and points_seen[-1] >= CALLS:
             break
         time.sleep(0.2)
     screenshot(page, "dashboard")
 
-    assert calls_seen[-1] == 16
+    assert calls_seen[-1] == CALLS
     assert len(calls_seen) >= 3, calls_seen  # it rose in steps, live, not once at the end
     assert calls_seen == sorted(calls_seen)
     assert busy_while_counting  # seen rising while the other cell was still running
-    assert points_seen[-1] >= 16
+    assert points_seen[-1] >= CALLS
     assert len(points_seen) >= 3, points_seen
     assert page.query_selector_all(".dx-dash svg .mark-symbol path")
     assert page.dialogs == []
