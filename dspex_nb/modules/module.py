@@ -13,13 +13,13 @@ from __future__ import annotations
 import copy
 import functools
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import orjson
 
+from dspex_nb._atomic import write_atomic
 from dspex_nb._engine import in_thread, run_sync
 from dspex_nb._formats import FormatError, check
 from dspex_nb._types import import_object
@@ -168,18 +168,7 @@ class Module:
             "state": self.dump_state(),
         }
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        blob = orjson.dumps(data, option=orjson.OPT_INDENT_2)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(blob)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(target, orjson.dumps(data, option=orjson.OPT_INDENT_2))
         return target
 
     @staticmethod

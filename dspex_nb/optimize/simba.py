@@ -14,7 +14,6 @@ import asyncio
 import math
 import os
 import random
-import tempfile
 import threading
 import time
 import warnings
@@ -26,6 +25,7 @@ from typing import Any
 import orjson
 
 from dspex_nb import _engine, _live
+from dspex_nb._atomic import write_atomic
 from dspex_nb._formats import check
 from dspex_nb.errors import ConfigurationError
 from dspex_nb.evaluate.harness import to_examples, trace_of
@@ -505,11 +505,7 @@ class _Run:
                        "wall_time_s": self.result.wall_time_s
                        + time.perf_counter() - self.started},
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(fd, "wb") as f:
-            f.write(orjson.dumps(state, default=str))
-        os.replace(tmp, path)
+        write_atomic(path, orjson.dumps(state, default=str))
 
     def restore(self, path: Path) -> None:
         state = check(orjson.loads(path.read_bytes()), CHECKPOINT_FORMAT, 1, "SIMBA checkpoint")

@@ -1,0 +1,111 @@
+"""`ExperimentStore`: experiment records on local disk, one folder per experiment.
+
+Each record is `<root>/<id>/experiment.json`, written atomically: a crash mid-write (even a
+SIGKILL) leaves the previous complete record, never a corrupt one. Temp files of interrupted
+writes start with "." and are ignored. Records carry a format version: an older one is
+upgraded on read, a newer one refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from dspex_nb._atomic import write_atomic
+from dspex_nb._formats import FormatError, check, stamp
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RECORD_FORMAT = "dspex_nb.experiment"
+RECORD_VERSION = 1
+RECORD_FILE = "experiment.json"
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+# Upgrades from older record versions: version -> function(record) -> record of version + 1.
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+SUMMARY_FIELDS = ("name", "created_at", "hypothesis", "verdict")
+
+
+def new_id(name: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()[:40] or "experiment"
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}-{uuid.uuid4().hex[:6]}"
+
+
+class ExperimentStore:
+    def __init__(self, path: str | Path = ".dspex/experiments"):
+        self.root = Path(path)
+
+    def _file(self, experiment_id: str) -> Path:
+        if not _ID.match(experiment_id):
+            raise ValueError(f"not a valid experiment id: {experiment_id!r}")
+        return self.root / experiment_id / RECORD_FILE
+
+    def save(self, record: dict[str, Any]) -> str:
+        """Write (or overwrite) a record; it gets an id and a creation time if it has none."""
+        data = dict(record)
+        data.setdefault("id", new_id(str(data.get("name", "experiment"))))
+        data.setdefault("created_at", time.time())
+        payload = orjson.dumps(stamp(data, RECORD_FORMAT, RECORD_VERSION), default=str,
+                               option=orjson.OPT_INDENT_2)
+        write_atomic(self._file(data["id"]), payload)
+        return str(data["id"])
+
+    def load_record(self, experiment_id: str) -> dict[str, Any]:
+        path = self._file(experiment_id)
+        if not path.is_file():
+            raise KeyError(f"no experiment {experiment_id!r} in {self.root}")
+        try:
+            data = orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise FormatError(f"{path} is not valid JSON: {exc}") from None
+        version = data.get("version", 0) if isinstance(data, dict) else 0
+        while isinstance(data, dict) and version < RECORD_VERSION and version in UPGRADES:
+            data = UPGRADES[version](data)
+            version += 1
+            data["version"] = version
+        if isinstance(data, dict) and data.get("version", 0) < RECORD_VERSION:
+            raise FormatError(f"{path} has record version {data.get('version')}, which this "
+                              f"dspex_nb cannot upgrade (it reads {RECORD_VERSION})")
+        return check(data, RECORD_FORMAT, RECORD_VERSION, "experiment record")
+
+    def ids(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.parent.name for p in self.root.glob(f"*/{RECORD_FILE}"))
+
+    def list(self, **filters: Any) -> pd.DataFrame:
+        """One row per experiment (id, name, created_at, hypothesis, verdict, ...), newest first;
+        `filters` keep rows whose field equals the value (or, for a callable, where it is True)."""
+        import pandas as pd
+
+        rows = []
+        for experiment_id in self.ids():
+            record = self.load_record(experiment_id)
+            row = {"id": experiment_id, **{k: record.get(k) for k in SUMMARY_FIELDS}}
+            row.update({k: record.get(k) for k in filters if k not in row})
+            if all(f(row.get(k)) if callable(f) else row.get(k) == f for k, f in filters.items()):
+                rows.append(row)
+        frame = pd.DataFrame(rows, columns=["id", *SUMMARY_FIELDS, *[
+            k for k in filters if k not in SUMMARY_FIELDS]])
+        if not frame.empty:
+            frame["created_at"] = pd.to_datetime(frame["created_at"], unit="s")
+            frame = frame.sort_values("created_at", ascending=False).reset_index(drop=True)
+        return frame
+
+    def delete(self, experiment_id: str) -> None:
+        folder = self._file(experiment_id).parent
+        if not folder.is_dir():
+            raise KeyError(f"no experiment {experiment_id!r} in {self.root}")
+        shutil.rmtree(folder)
+
+    def __repr__(self) -> str:
+        return f"ExperimentStore({str(self.root)!r}, {len(self.ids())} experiments)"
