@@ -13,7 +13,7 @@ import inspect
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from dspex_nb import _engine, _live
@@ -83,7 +83,6 @@ class EvaluationRun:
     failures: int = 0
     finished: bool = False
     report: EvaluationReport | None = None
-    started: float = field(default_factory=time.time)
 
     def row(self, result: ExampleResult) -> dict[str, Any]:
         """A table row: short previews of inputs, outputs and gold, scores, error."""

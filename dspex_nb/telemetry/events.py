@@ -82,10 +82,6 @@ class EventBus:
         self._lock = threading.Lock()
         self.enabled = True
 
-    @property
-    def active(self) -> bool:
-        return self.enabled and bool(self._subs)
-
     def attach(self, handler: Handler, events: Iterable[str] | None = None) -> Handler:
         """Call `handler(event)` for every event, or only those named in `events`
         (exact names, or prefixes ending in `*` such as "lm.*")."""

@@ -120,8 +120,6 @@ class MetricsAggregator:
         """Program calls in flight now (module and predictor calls not nested in another)."""
         return len(self._running)
 
-    def running_by_name(self) -> dict[str, int]:
-        return dict(Counter(list(self._running.values())))
 
     def recent(self, window_s: float | None = None) -> list[LMSample]:
         with self._lock:
