@@ -6,26 +6,16 @@ import typing
 from typing import Any, Literal
 
 import orjson
-import pydantic
 
+from dspex_nb._json import json_default
 from dspex_nb.signatures import Field
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, pydantic.BaseModel):
-        return value.model_dump(mode="json")
-    return str(value)
 
 
 def render_value(value: Any) -> str:
     """Strings as they are; everything else as JSON."""
     if isinstance(value, str):
         return value
-    return orjson.dumps(value, default=_default).decode()
-
-
-def to_jsonable(value: Any) -> Any:
-    return orjson.loads(orjson.dumps(value, default=_default))
+    return orjson.dumps(value, default=json_default).decode()
 
 
 def describe_type(field: Field) -> str:

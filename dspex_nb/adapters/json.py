@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 
-from dspex_nb.adapters._render import describe_fields, render_value, to_jsonable
+from dspex_nb._json import to_jsonable
+from dspex_nb.adapters._render import describe_fields, render_value
 from dspex_nb.adapters.base import Adapter, validate_outputs
 from dspex_nb.errors import ParseError
 from dspex_nb.lm.types import LMRequest

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Self
 
 from dspex_nb import settings
+from dspex_nb._json import to_jsonable
 from dspex_nb.adapters import Adapter, JSONAdapter
-from dspex_nb.adapters._render import to_jsonable
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.resolve import current_lm, lm_from_state
 from dspex_nb.modules.module import Module

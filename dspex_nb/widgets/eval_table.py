@@ -15,9 +15,9 @@ from types import TracebackType
 from typing import Any
 
 import anywidget
-import orjson
 import traitlets
 
+from dspex_nb._json import to_jsonable
 from dspex_nb.evaluate.harness import EvaluationRun
 from dspex_nb.evaluate.report import EvaluationReport, ExampleResult
 from dspex_nb.telemetry import Event, attach, detach
@@ -25,10 +25,6 @@ from dspex_nb.widgets._static import bundle
 
 FLUSH_INTERVAL = 0.3  # seconds between batches while a run is live
 REPLAY_CHUNK = 1000
-
-
-def _jsonable(value: Any) -> Any:
-    return orjson.loads(orjson.dumps(value, default=str))
 
 
 class EvalTable(anywidget.AnyWidget):
@@ -61,7 +57,7 @@ class EvalTable(anywidget.AnyWidget):
     def add(self, result: ExampleResult) -> None:
         row = self._run.row(result)
         with self._lock:
-            self._pending.append(_jsonable(row))
+            self._pending.append(to_jsonable(row))
             for name, value in result.scores.items():
                 self._sums[name] = self._sums.get(name, 0.0) + value
                 self._squares[name] = self._squares.get(name, 0.0) + value * value
@@ -77,8 +73,8 @@ class EvalTable(anywidget.AnyWidget):
         if isinstance(content, dict) and content.get("type") == "replay":
             finished = [r for r in self._run.results if r is not None]
             for start in range(0, len(finished), REPLAY_CHUNK):
-                chunk = [_jsonable(self._run.row(r)) for r in finished[start:start + REPLAY_CHUNK]]
-                self.send({"type": "rows", "rows": chunk})
+                chunk = finished[start:start + REPLAY_CHUNK]
+                self.send({"type": "rows", "rows": [to_jsonable(self._run.row(r)) for r in chunk]})
 
     def _on_detail(self, change: dict[str, Any]) -> None:
         index = change["new"]
@@ -88,7 +84,7 @@ class EvalTable(anywidget.AnyWidget):
             self.detail = {}
             return
         gold = {k: v for k, v in result.example.items() if k not in result.input_keys}
-        self.detail = _jsonable({
+        self.detail = to_jsonable({
             "index": result.index,
             "inputs": {k: result.example.get(k) for k in result.input_keys},
             "prediction": result.prediction, "gold": gold, "scores": result.scores,
@@ -110,7 +106,7 @@ class EvalTable(anywidget.AnyWidget):
             metrics = {k: _running_interval(s, self._squares[k], run.done)
                        for k, s in self._sums.items()}
             status = "running"
-        self.header = _jsonable({
+        self.header = to_jsonable({
             "program": run.program, "done": run.done, "total": run.total,
             "failures": run.failures, "metric_names": run.metrics, "thresholds": self._thresholds,
             "metrics": metrics, "status": status,

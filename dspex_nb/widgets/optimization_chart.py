@@ -8,15 +8,11 @@ from types import TracebackType
 from typing import Any
 
 import anywidget
-import orjson
 import traitlets
 
+from dspex_nb._json import to_jsonable
 from dspex_nb.telemetry import Event, attach, detach
 from dspex_nb.widgets._static import bundle
-
-
-def _jsonable(value: Any) -> Any:
-    return orjson.loads(orjson.dumps(value, default=str))
 
 
 class OptimizationChart(anywidget.AnyWidget):
@@ -32,7 +28,7 @@ def best_program_view(run: Any, program_id: int) -> dict[str, Any]:
     program = run.programs.get(program_id)
     if program is None:
         return {}
-    view: dict[str, Any] = _jsonable({
+    view: dict[str, Any] = to_jsonable({
         "program_id": program_id, "score": run.mean(program_id),
         "predictors": {name: {"instructions": p.instructions, "demos": p.demos}
                        for name, p in program.named_predictors()},
@@ -54,7 +50,7 @@ class LiveOptimizationChart:
         a = event.attrs
         with self._lock:
             if event.name == "optimization.candidate":
-                self.chart.points = [*self.chart.points, _jsonable(
+                self.chart.points = [*self.chart.points, to_jsonable(
                     {"step": a["step"], "program_id": a["program_id"], "strategy": a["strategy"],
                      "score": a["score"], "rules": a["rules"], "demos": a["demos"]})]
             else:  # optimization.step

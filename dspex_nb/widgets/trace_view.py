@@ -5,16 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import anywidget
-import orjson
 import traitlets
 
+from dspex_nb._json import to_jsonable
 from dspex_nb.telemetry import Trace
 from dspex_nb.widgets._static import bundle
-
-
-def _jsonable(tree: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = orjson.loads(orjson.dumps(tree, default=str))
-    return result
 
 
 class TraceView(anywidget.AnyWidget):
@@ -24,4 +19,4 @@ class TraceView(anywidget.AnyWidget):
     def __init__(self, trace: Trace | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         if trace is not None:
-            self.tree = _jsonable(trace.to_dict())
+            self.tree = to_jsonable(trace.to_dict())
