@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dspex_nb import telemetry
 from dspex_nb.adapters import ChatAdapter, JSONAdapter
@@ -36,13 +36,16 @@ from dspex_nb.evaluate import (
     evaluate,
     metrics,
 )
-from dspex_nb.lm import LM, BaseLM, LocalLM, RetryPolicy, ScriptedLM, Usage, set_price
+from dspex_nb.lm import BaseLM, LocalLM, RetryPolicy, ScriptedLM, Usage, set_price
 from dspex_nb.modules import ChainOfThought, Module, Predict
 from dspex_nb.optimize import SIMBA, OptimizationResult
 from dspex_nb.primitives import Example, Prediction, Score
 from dspex_nb.settings import configure, context
 from dspex_nb.signatures import InputField, OutputField, Signature
 from dspex_nb.telemetry import last_trace, trace
+
+if TYPE_CHECKING:
+    from dspex_nb.lm.openai import LM  # served by __getattr__: its HTTP stack loads on first use
 
 __version__ = "0.1.0"
 
@@ -125,6 +128,10 @@ _register_views()
 
 
 def __getattr__(name: str) -> Any:
+    if name == "LM":
+        from dspex_nb.lm.openai import LM
+
+        return LM
     # `dx.cache` is the cache in force now (configure(cache=...) or the default), or None if off.
     if name == "cache":
         from dspex_nb import settings

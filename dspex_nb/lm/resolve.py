@@ -8,7 +8,6 @@ from dspex_nb import settings
 from dspex_nb.errors import ConfigurationError
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.local import LocalLM, bundled_model_path, default_local_lm, local_available
-from dspex_nb.lm.openai import LM
 
 
 def current_lm() -> BaseLM:
@@ -31,6 +30,8 @@ def lm_from_state(state: dict[str, Any]) -> BaseLM:
     kind = state.get("class")
     defaults = dict(state.get("defaults", {}))
     if kind == "LM":
+        from dspex_nb.lm.openai import LM  # the HTTP stack, loaded only when needed
+
         return LM(state["model"], base_url=state.get("base_url"), **defaults)
     if kind == "LocalLM":
         bundled = bundled_model_path()
