@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stamp-install
 JS_STAMP := js/node_modules/.stamp-install
 
-.PHONY: setup demo test lint js js-check js-test system pytest bench-env
+.PHONY: setup demo test lint js js-check js-test system pytest bench-env mlflow-server
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,19 @@ js-test: $(JS_STAMP)
 system:
 	bash tools/system-deps.sh
 
-pytest: setup system
+# A real MLflow tracking server for the tests of exp.log_to_mlflow, in its own environment:
+# the full server (Flask, SQLAlchemy, pyarrow, scikit-learn: ~850 MB) stays out of .venv,
+# which has only the mlflow-skinny client.
+MLFLOW_VENV := .venv-mlflow
+MLFLOW_STAMP := $(MLFLOW_VENV)/.stamp-install
+$(MLFLOW_STAMP):
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet 'mlflow==3.17.2'
+	touch $(MLFLOW_STAMP)
+
+mlflow-server: $(MLFLOW_STAMP)
+
+pytest: setup system mlflow-server
 	$(PY) -m pytest
 
 test: lint js-check js-test pytest

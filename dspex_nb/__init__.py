@@ -36,6 +36,13 @@ from dspex_nb.evaluate import (
     evaluate,
     metrics,
 )
+from dspex_nb.experiments import (
+    Arm,
+    Experiment,
+    ExperimentComparison,
+    ExperimentStore,
+    compare_experiments,
+)
 from dspex_nb.lm import BaseLM, LocalLM, RetryPolicy, ScriptedLM, Usage, set_price
 from dspex_nb.modules import ChainOfThought, Module, Predict
 from dspex_nb.optimize import SIMBA, OptimizationResult
@@ -52,6 +59,7 @@ __version__ = "0.1.0"
 __all__ = [
     "LM",
     "SIMBA",
+    "Arm",
     "AuthenticationError",
     "BadResponseError",
     "BaseLM",
@@ -64,6 +72,9 @@ __all__ = [
     "DspexError",
     "EvaluationReport",
     "Example",
+    "Experiment",
+    "ExperimentComparison",
+    "ExperimentStore",
     "Harness",
     "InputError",
     "InputField",
@@ -87,6 +98,7 @@ __all__ = [
     "SignatureError",
     "Usage",
     "compare",
+    "compare_experiments",
     "configure",
     "context",
     "dashboard",

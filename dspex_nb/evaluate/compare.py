@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dspex_nb.evaluate.report import EvaluationReport, ExampleResult
 from dspex_nb.evaluate.stats import RESAMPLES, is_binary, mcnemar_exact, paired_bootstrap
@@ -66,9 +67,20 @@ def _key(result: ExampleResult) -> str:
     return json.dumps(result.example, sort_keys=True, default=str)
 
 
-def compare(a: EvaluationReport, b: EvaluationReport, *, names: tuple[str, str] | None = None,
-            resamples: int = RESAMPLES, seed: int = 0) -> Comparison:
-    """Pair the examples of two reports (by their content) and compare every shared metric."""
+def paired_delta(name: str, xs: Sequence[float], ys: Sequence[float], *,
+                 resamples: int = RESAMPLES, seed: int = 0) -> MetricDelta:
+    """ys minus xs for one measure over paired examples (McNemar too when both are 0/1)."""
+    delta, (low, high), p_value = paired_bootstrap(xs, ys, resamples=resamples, seed=seed)
+    binary = is_binary(xs) and is_binary(ys)
+    return MetricDelta(metric=name, mean_a=sum(xs) / len(xs), mean_b=sum(ys) / len(ys),
+                       delta=delta, ci_low=low, ci_high=high, p_value=p_value,
+                       mcnemar_p=mcnemar_exact(xs, ys) if binary else None, n=len(xs))
+
+
+def pair_results(a: EvaluationReport, b: EvaluationReport
+                 ) -> list[tuple[ExampleResult, ExampleResult]]:
+    """The (a, b) results of the same examples (matched by content), in a's order; a
+    ValueError if either report has examples the other lacks."""
     by_key = {_key(r): r for r in a.results}
     pairs = [(by_key[_key(r)], r) for r in b.results if _key(r) in by_key]
     if not pairs:
@@ -80,17 +92,19 @@ def compare(a: EvaluationReport, b: EvaluationReport, *, names: tuple[str, str] 
                          f"the same devset (a partial report can be compared with "
                          f"compare(a, b) only over the examples both finished)")
     pairs.sort(key=lambda p: p[0].index)
+    return pairs
+
+
+def compare(a: EvaluationReport, b: EvaluationReport, *, names: tuple[str, str] | None = None,
+            resamples: int = RESAMPLES, seed: int = 0) -> Comparison:
+    """Pair the examples of two reports (by their content) and compare every shared metric."""
+    pairs = pair_results(a, b)
     shared = [m for m in a.metrics if m in b.metrics]
-    deltas: dict[str, Any] = {}
+    deltas: dict[str, MetricDelta] = {}
     for metric in shared:
-        xs = [p[0].scores[metric] for p in pairs]
-        ys = [p[1].scores[metric] for p in pairs]
-        delta, (low, high), p_value = paired_bootstrap(xs, ys, resamples=resamples, seed=seed)
-        binary = is_binary(xs) and is_binary(ys)
-        deltas[metric] = MetricDelta(
-            metric=metric, mean_a=sum(xs) / len(xs), mean_b=sum(ys) / len(ys), delta=delta,
-            ci_low=low, ci_high=high, p_value=p_value,
-            mcnemar_p=mcnemar_exact(xs, ys) if binary else None, n=len(pairs))
+        deltas[metric] = paired_delta(metric, [p[0].scores[metric] for p in pairs],
+                                      [p[1].scores[metric] for p in pairs],
+                                      resamples=resamples, seed=seed)
     flipped: list[int] = []
     if shared:
         first = shared[0]

@@ -1,8 +1,8 @@
-"""Experiments: hypotheses, arms and results, kept in a local store.
+"""Experiments: a hypothesis, arms of a program evaluated on the same devset, the verdict,
+and the record of it all in a local store (optionally mirrored to MLflow)."""
 
-So far: the store (records on disk, written atomically). The `Experiment` class comes next.
-"""
-
+from dspex_nb.experiments.compare import ExperimentComparison, compare_experiments
+from dspex_nb.experiments.experiment import Arm, Experiment
 from dspex_nb.experiments.store import ExperimentStore
 
-__all__ = ["ExperimentStore"]
+__all__ = ["Arm", "Experiment", "ExperimentComparison", "ExperimentStore", "compare_experiments"]

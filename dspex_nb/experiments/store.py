@@ -24,6 +24,8 @@ from dspex_nb._formats import FormatError, check, stamp
 if TYPE_CHECKING:
     import pandas as pd
 
+    from dspex_nb.experiments.experiment import Experiment
+
 RECORD_FORMAT = "dspex_nb.experiment"
 RECORD_VERSION = 1
 RECORD_FILE = "experiment.json"
@@ -32,7 +34,7 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 # Upgrades from older record versions: version -> function(record) -> record of version + 1.
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
-SUMMARY_FIELDS = ("name", "created_at", "hypothesis", "verdict")
+SUMMARY_FIELDS = ("name", "created_at", "status", "hypothesis", "verdict")
 
 
 def new_id(name: str) -> str:
@@ -48,6 +50,10 @@ class ExperimentStore:
         if not _ID.match(experiment_id):
             raise ValueError(f"not a valid experiment id: {experiment_id!r}")
         return self.root / experiment_id / RECORD_FILE
+
+    def path_of(self, experiment_id: str) -> Path:
+        """The record file of an experiment (whether or not it exists yet)."""
+        return self._file(experiment_id)
 
     def save(self, record: dict[str, Any]) -> str:
         """Write (or overwrite) a record; it gets an id and a creation time if it has none."""
@@ -76,6 +82,12 @@ class ExperimentStore:
             raise FormatError(f"{path} has record version {data.get('version')}, which this "
                               f"dspex_nb cannot upgrade (it reads {RECORD_VERSION})")
         return check(data, RECORD_FORMAT, RECORD_VERSION, "experiment record")
+
+    def load(self, experiment_id: str) -> Experiment:
+        """The experiment, its programs runnable again: `store.load(id).program("optimized")`."""
+        from dspex_nb.experiments.experiment import Experiment
+
+        return Experiment.from_record(self.load_record(experiment_id), store=self)
 
     def ids(self) -> list[str]:
         if not self.root.is_dir():

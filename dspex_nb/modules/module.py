@@ -27,6 +27,7 @@ from dspex_nb.errors import ConfigurationError, DspexError
 from dspex_nb.telemetry.spans import span
 
 if TYPE_CHECKING:
+    from dspex_nb.lm.base import BaseLM
     from dspex_nb.modules.predict import Predict
 
 FORMAT = "dspex_nb.program"
@@ -157,18 +158,51 @@ class Module:
                 f"and load the state into it: program.load(path)"
             ) from None
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the program as JSON (atomically: a crash never leaves half a file)."""
+    def to_document(self) -> dict[str, Any]:
+        """The program as one JSON document (class path, rebuild arguments, state): what
+        `save` writes and what experiment records keep as program snapshots."""
         cls = type(self)
-        data = {
+        return {
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "class": f"{cls.__module__}:{cls.__qualname__}",
             "init": self._init_args(),
             "state": self.dump_state(),
         }
+
+    @staticmethod
+    def from_document(document: dict[str, Any], *, source: str = "document",
+                      lm: BaseLM | None = None) -> Module:
+        """Rebuild a program from `to_document()`'s output (its class must be importable);
+        with `lm`, every predictor uses it instead of the LM recorded in the document."""
+        try:
+            data = check(document, FORMAT, FORMAT_VERSION, "dspex_nb program")
+        except FormatError as exc:
+            raise FormatError(f"{source}: {exc}") from None
+        try:
+            klass = import_object(data["class"])
+        except (ImportError, AttributeError) as exc:
+            raise DspexError(
+                f"{source} was saved from {data['class']}, which cannot be imported here "
+                f"({exc}); build the program yourself and load its state into it"
+            ) from None
+        if not (isinstance(klass, type) and issubclass(klass, Module)):
+            raise DspexError(f"{source} holds a {data['class']}, not a Module")
+        program: Module = klass._from_init(data.get("init", {}))
+        state = data["state"]
+        if lm is not None:  # a lone predictor's state is its own; a module's maps names to them
+            state = ({**state, "lm": None} if "signature" in state
+                     else {name: {**s, "lm": None} for name, s in state.items()})
+        program.load_state(state)
+        if lm is not None:
+            for p in program.predictors():
+                p.lm = lm
+        return program
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the program as JSON (atomically: a crash never leaves half a file)."""
         target = Path(path)
-        write_atomic(target, orjson.dumps(data, option=orjson.OPT_INDENT_2))
+        write_atomic(target, orjson.dumps(self.to_document(), option=orjson.OPT_INDENT_2))
         return target
 
     @staticmethod
@@ -177,28 +211,21 @@ class Module:
             data: dict[str, Any] = orjson.loads(Path(path).read_bytes())
         except orjson.JSONDecodeError as exc:
             raise DspexError(f"{path} is not a saved program (bad JSON: {exc})") from None
-        try:
-            return check(data, FORMAT, FORMAT_VERSION, "dspex_nb program")
-        except FormatError as exc:
-            raise FormatError(f"{path}: {exc}") from None
+        return data
 
     def _load_into(self, path: str | os.PathLike[str]) -> Self:
-        return self.load_state(self._read(path)["state"])
+        try:
+            state = check(self._read(path), FORMAT, FORMAT_VERSION, "dspex_nb program")["state"]
+        except FormatError as exc:
+            raise FormatError(f"{path}: {exc}") from None
+        return self.load_state(state)
 
     @classmethod
     def _load_new(cls, path: str | os.PathLike[str]) -> Module:
-        data = cls._read(path)
-        try:
-            klass = import_object(data["class"])
-        except (ImportError, AttributeError) as exc:
-            raise DspexError(
-                f"{path} was saved from {data['class']}, which cannot be imported here ({exc}); "
-                f"build the program yourself and call program.load(path)"
-            ) from None
-        if not (isinstance(klass, type) and issubclass(klass, cls)):
-            raise DspexError(f"{path} holds a {data['class']}, not a {cls.__name__}")
-        program: Module = klass._from_init(data.get("init", {}))
-        return program.load_state(data["state"])
+        program = Module.from_document(cls._read(path), source=str(path))
+        if not isinstance(program, cls):
+            raise DspexError(f"{path} holds a {type(program).__name__}, not a {cls.__name__}")
+        return program
 
     load = _ClassOrInstanceMethod(_load_new.__func__, _load_into)  # type: ignore[attr-defined]
 

@@ -1,0 +1,72 @@
+"""`dx.compare_experiments([...])`: several experiments side by side, arm by arm."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dspex_nb.experiments.experiment import Experiment
+from dspex_nb.experiments.store import ExperimentStore
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class ExperimentComparison:
+    """Experiments side by side: `to_pandas()` has one row per (experiment, arm); in a
+    notebook it shows as the experiment view with every arm of every experiment."""
+
+    experiments: list[Experiment]
+
+    def to_pandas(self) -> pd.DataFrame:
+        import pandas as pd
+
+        rows = []
+        for exp in self.experiments:
+            record = exp.record
+            deltas = {c["arm"]: c for c in record.get("comparisons", [])}
+            for arm, data in (record.get("arms") or {}).items():
+                row: dict[str, Any] = {
+                    "experiment": record.get("id"), "name": record.get("name"), "arm": arm,
+                    "status": data.get("status"), "verdict": record.get("verdict"),
+                    "dataset": (record.get("dataset") or {}).get("name"),
+                    "dev_fingerprint": (record.get("dataset") or {}).get("dev_fingerprint"),
+                    **{f"var.{k}": v for k, v in (data.get("variables") or {}).items()},
+                }
+                for var, s in (data.get("summary") or {}).items():
+                    row.update({var: s["mean"], f"{var}_low": s["ci_low"],
+                                f"{var}_high": s["ci_high"]})
+                comparison = deltas.get(arm)
+                if comparison is not None:
+                    d = comparison["deltas"][comparison["primary"]]
+                    row.update({"delta_of": comparison["primary"], "delta": d["delta"],
+                                "delta_low": d["ci_low"], "delta_high": d["ci_high"],
+                                "p_value": d["p_value"], "arm_verdict": comparison["verdict"]})
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def __str__(self) -> str:
+        return self.to_pandas().to_string()
+
+    def _repr_html_(self) -> str:
+        return self.to_pandas().to_html(float_format=lambda v: f"{v:.4g}")
+
+
+def compare_experiments(experiments: Sequence[Experiment | str], *,
+                        store: ExperimentStore | str | Path | None = None
+                        ) -> ExperimentComparison:
+    """Experiments (objects, or ids read from `store`, default ".dspex/experiments")."""
+    loaded: list[Experiment] = []
+    for item in experiments:
+        if isinstance(item, Experiment):
+            loaded.append(item)
+            continue
+        if not isinstance(store, ExperimentStore):
+            store = ExperimentStore(store) if store is not None else ExperimentStore()
+        loaded.append(store.load(item))
+    if not loaded:
+        raise ValueError("compare_experiments needs at least one experiment")
+    return ExperimentComparison(loaded)
