@@ -60,3 +60,26 @@ def test_credentials_in_the_base_url_are_not_stored(tmp_path: Path) -> None:
     lm = dx.LM("m", base_url="http://user:hunter2@127.0.0.1:9/v1?key=abc")
     text = dx.Predict("a -> b", lm=lm).save(tmp_path / "p.json").read_text()
     assert "hunter2" not in text and "key=abc" not in text and "hunter2" not in repr(lm)
+
+
+def test_api_key_reaches_no_file_of_the_experiment_store_nor_its_widget(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    from dspex_nb.widgets import ExperimentView
+
+    fault_server.script(ok('{"answer": "yes"}'))
+    lm = dx.LM("gpt-4o-mini", base_url=fault_server.url, api_key=SECRET, cache=False)
+    devset = [dx.Example(question=f"q{i}", answer="yes").with_inputs("question")
+              for i in range(4)]
+    exp = dx.Experiment(
+        "secret scan", "keys stay out",
+        arms={"own-lm": dx.Predict("question -> answer", lm=lm),
+              "arm-lm": dx.Arm(dx.Predict("question -> answer"), lm=lm)},
+        metrics=[dx.metrics.answer_exact_match], store=tmp_path / "store",
+        display="none").run(devset=devset)
+    assert exp.status == "finished"
+    assert fault_server.requests[0]["headers"]["Authorization"] == f"Bearer {SECRET}"
+    stored = _all_bytes(tmp_path / "store")
+    assert b"gpt-4o-mini" in stored  # the LM settings were stored, so the scan means something
+    assert SECRET.encode() not in stored
+    assert SECRET not in str(ExperimentView(exp).get_state())

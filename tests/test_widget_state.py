@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import dspex_nb as dx
-from dspex_nb.widgets import Dashboard, TraceView
+from dspex_nb.widgets import Dashboard, ExperimentView, TraceView
 from tests.fault_server import FaultServer, ok
 
 
@@ -82,3 +83,47 @@ def test_eval_table_detail_has_the_exact_prompt_and_a_running_interval() -> None
     table.detail_index = 3
     assert table.detail["index"] == 3
     assert table.detail["trace"][0]["lm_calls"][0]["messages"][-1]["content"] == "question: q3"
+
+
+def _flip_lm(answers: dict[str, str]) -> dx.ScriptedLM:
+    def answer(request: object) -> dict[str, str]:
+        text = request.messages[-1]["content"]  # type: ignore[attr-defined]
+        return {"answer": next((a for q, a in answers.items() if q in text), "no")}
+    return dx.ScriptedLM(answer)
+
+
+def test_experiment_view_holds_verdict_chart_points_flips_and_both_prompts(tmp_path: Path
+                                                                          ) -> None:
+    devset = [dx.Example(question=f"q{i}", answer="yes").with_inputs("question")
+              for i in range(6)]
+    control = dx.Predict("question -> answer", lm=_flip_lm({"q0": "yes"}))
+    arm = dx.Predict("question -> answer", lm=_flip_lm({"q1": "yes", "q2": "yes"}))
+    arm.instructions = control.instructions + " Think of yes."
+    exp = dx.Experiment("flips", "the arm answers more", arms={"control": control, "arm": arm},
+                        metrics=[dx.metrics.answer_exact_match], store=tmp_path,
+                        display="none").run(devset=devset)
+    view = ExperimentView(exp)
+    data = view.experiments[0]
+    assert data["verdict"] == exp.verdict
+    assert {(p["arm"], p["variable"]) for p in data["points"]} >= {
+        ("control", "answer_exact_match"), ("arm", "latency")}
+    flips = data["comparisons"][0]["flipped"]
+    assert [(f["index"], f["direction"]) for f in flips] == [(0, "lost"), (1, "gained"),
+                                                             (2, "gained")]
+    assert flips[0]["inputs"] == {"question": "q0"}
+    assert flips[0]["control_output"] == {"answer": "yes"}
+    assert flips[0]["arm_output"] == {"answer": "no"}
+    assert flips[0]["gold"] == {"answer": "yes"}
+    assert data["programs"]["arm"]["self"]["instructions"].endswith("Think of yes.")
+    assert not data["programs"]["control"]["self"]["instructions"].endswith("Think of yes.")
+    json.dumps(view.get_state(), default=str)  # all of it is plain JSON
+
+
+def test_experiment_comparison_view_has_every_experiment(tmp_path: Path) -> None:
+    devset = [dx.Example(question="q", answer="yes").with_inputs("question")]
+    runs = [dx.Experiment(name, "h", arms={"only": dx.Predict("question -> answer",
+                                                              lm=_flip_lm({}))},
+                          metrics=[dx.metrics.answer_exact_match], store=tmp_path,
+                          display="none").run(devset=devset) for name in ("one", "two")]
+    view = ExperimentView(dx.compare_experiments(runs))
+    assert [e["name"] for e in view.experiments] == ["one", "two"]

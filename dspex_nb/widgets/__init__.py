@@ -2,8 +2,9 @@
 
 from dspex_nb.widgets.dashboard import Dashboard, dashboard
 from dspex_nb.widgets.eval_table import EvalTable, LiveEvalTable
+from dspex_nb.widgets.experiment_view import ExperimentView
 from dspex_nb.widgets.optimization_chart import LiveOptimizationChart, OptimizationChart
 from dspex_nb.widgets.trace_view import TraceView
 
-__all__ = ["Dashboard", "EvalTable", "LiveEvalTable", "LiveOptimizationChart",
+__all__ = ["Dashboard", "EvalTable", "ExperimentView", "LiveEvalTable", "LiveOptimizationChart",
            "OptimizationChart", "TraceView", "dashboard"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from dspex_nb import _live
 from dspex_nb.evaluate.report import EvaluationReport
+from dspex_nb.experiments import Experiment, ExperimentComparison
 from dspex_nb.telemetry import Trace
 
 
@@ -20,6 +21,12 @@ def _report_bundle(report: EvaluationReport) -> Any:
     from dspex_nb.widgets.eval_table import EvalTable
 
     return EvalTable.from_report(report)._repr_mimebundle_()
+
+
+def _experiment_bundle(experiment: Experiment | ExperimentComparison) -> Any:
+    from dspex_nb.widgets.experiment_view import ExperimentView
+
+    return ExperimentView(experiment)._repr_mimebundle_()
 
 
 def _live_eval_table(run: Any) -> Any:
@@ -40,6 +47,8 @@ def register(ipython: Any) -> None:
     formatter = ipython.display_formatter.mimebundle_formatter
     formatter.for_type(Trace, _trace_bundle)
     formatter.for_type(EvaluationReport, _report_bundle)
+    formatter.for_type(Experiment, _experiment_bundle)
+    formatter.for_type(ExperimentComparison, _experiment_bundle)
     _live.register("evaluation", "widget", _live_eval_table)
     _live.register("optimization", "widget", _live_optimization_chart)
     _live.set_notebook(True)
