@@ -17,12 +17,14 @@ const CSS = `
 .dx-exp .verdict[data-verdict="inconclusive"] { background: #fff3cd; color: #7a5b00; }
 .dx-exp .controls { display: flex; gap: 8px; margin: 4px 0; flex-wrap: wrap; }
 .dx-exp .scroll { max-height: 360px; overflow: auto; border: 1px solid var(--jp-border-color2, #ddd); }
-.dx-exp td { vertical-align: top; max-width: 320px; white-space: pre-wrap; word-break: break-word; }
+.dx-exp td { vertical-align: top; white-space: nowrap; }
+.dx-exp table.flipped td { max-width: 320px; white-space: pre-wrap; word-break: break-word; }
 .dx-exp .gained { color: #1b5e20; } .dx-exp .lost { color: #b71c1c; }
 .dx-exp .diff .add { background: #c8e6c9; text-decoration: none; }
 .dx-exp .diff .del { background: #ffcdd2; text-decoration: line-through; }
 .dx-exp .demo.add { border-left: 3px solid #2e7d32; } .dx-exp .demo.del { border-left: 3px solid #c62828; opacity: 0.7; }
 .dx-exp .sig { font-weight: bold; }
+.dx-exp .wide { overflow-x: auto; max-width: 100%; }
 `;
 
 const fmt = (v, digits = 3) => (typeof v === "number" && Number.isFinite(v) ? v.toFixed(digits) : "–");
@@ -37,12 +39,13 @@ export function chartData(experiments) {
   return experiments.flatMap((e) => (e.points || []).map((p) => ({ ...p, label: several ? `${e.name} / ${p.arm}` : p.arm })));
 }
 
-export function chartSpec(values) {
+// `variables` orders the rows (the experiment's dependent variables, primary first).
+export function chartSpec(values, variables = []) {
   const y = { field: "label", type: "nominal", title: null, sort: null };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     data: { values },
-    facet: { row: { field: "variable", type: "nominal", title: null, header: { labelAngle: 0, labelAlign: "left", labelFontWeight: "bold" } } },
+    facet: { row: { field: "variable", type: "nominal", title: null, sort: variables.length ? variables : "ascending", header: { labelAngle: 0, labelAlign: "left", labelFontWeight: "bold" } } },
     spec: {
       width: 420, height: { step: 24 },
       layer: [
@@ -153,14 +156,14 @@ export default {
         ["all", "gained", "lost"].map((d) => { const o = h("option", { value: d, text: d }); o.selected = d === state.direction; return o; }));
       const search = h("input", { class: "search", type: "search", placeholder: "filter text", value: state.query, oninput: (ev) => { state.query = ev.target.value; redrawFlips(); } });
       el.replaceChildren(h("div", { class: "dx dx-exp", "data-experiment": e.id },
-        style(BASE_CSS + CSS), picker, header(e), armsTable(e),
+        style(BASE_CSS + CSS), picker, header(e), h("div", { class: "wide" }, armsTable(e)),
         h("h4", { text: experiments.length > 1 ? "Dependent variables, every experiment and arm (95% intervals)" : "Dependent variables per arm (95% intervals)" }), chartBox,
-        h("h4", { text: "Paired deltas against the control" }), deltaTable(e),
+        h("h4", { text: "Paired deltas against the control" }), h("div", { class: "wide" }, deltaTable(e)),
         comparison ? [h("h4", { text: "Examples that flipped" }), h("div", { class: "controls" }, armPicker, direction, search), flipBox,
                       h("h4", { text: "Prompts: control vs arm" }), programPanel(e, comparison)] : null));
       if (comparison) redrawFlips();
       if (chart) chart.finalize();
-      chart = await embed(chartBox, chartSpec(chartData(experiments)), { actions: false, renderer: "svg" });
+      chart = await embed(chartBox, chartSpec(chartData(experiments), [...new Set(experiments.flatMap((x) => x.dependent_variables || []))]), { actions: false, renderer: "svg" });
       el.dataset.chartPoints = String(chart.view.data("data_0")?.length ?? 0);
     };
     await draw();

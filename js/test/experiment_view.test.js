@@ -27,4 +27,5 @@ test("the chart is an interval and a point per arm, one row per variable, scales
   expect(spec.spec.layer[0].encoding.x.field).toBe("ci_low");
   expect(spec.spec.layer[0].encoding.x2.field).toBe("ci_high");
   expect(spec.resolve.scale.x).toBe("independent");
+  expect(chartSpec([], ["accuracy", "latency"]).facet.row.sort).toEqual(["accuracy", "latency"]);
 });
