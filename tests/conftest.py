@@ -19,6 +19,7 @@ from dspex_nb.lm import openai as openai_lm
 from tests.fault_server import FaultServer
 from tests.jupyter_lab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
 from tests.llama_server import LlamaServer
+from tests.mlflow_server import MLFLOW, MlflowServer
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +42,18 @@ def fault_server() -> Iterator[FaultServer]:
 def llama_server() -> Iterator[LlamaServer]:
     """llama.cpp's OpenAI-compatible server with the bundled SmolLM2 GGUF, on loopback."""
     server = LlamaServer(bundled_model_path()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """A real MLflow tracking server (SQLite backend) on loopback."""
+    if not MLFLOW.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{MLFLOW} is missing in CI (make mlflow-server installs it)")
+        pytest.skip("the MLflow server is not installed (make mlflow-server)")
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow")).start()
     yield server
     server.stop()
 

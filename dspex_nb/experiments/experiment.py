@@ -444,6 +444,14 @@ class Experiment:
                 for c in self.record.get("comparisons", []) for var, d in c["deltas"].items()]
         return pd.DataFrame(rows)
 
+    def log_to_mlflow(self, *, tracking_uri: str | None = None,
+                      experiment_name: str | None = None) -> str:
+        """Mirror this experiment to an MLflow tracking server (the `mlflow` extra): a parent
+        run with the verdict and deltas, a child run per arm; returns the parent run id."""
+        from dspex_nb.experiments.mlflow_log import log_to_mlflow
+
+        return log_to_mlflow(self, tracking_uri=tracking_uri, experiment_name=experiment_name)
+
     def to_record(self) -> dict[str, Any]:
         return dict(self.record)
 
