@@ -18,11 +18,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     demo.add_argument("--steps", type=int, default=2, help="SIMBA steps")
     demo.add_argument("--train", type=int, default=32, help="train examples for SIMBA (max 64)")
+    demo.add_argument("--store", default=".dspex/experiments",
+                      help="the experiment store folder (default .dspex/experiments)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         start = time.perf_counter()
         code = run_demo(n=args.n, use_cache=not args.no_cache, steps=args.steps,
-                        train=args.train)
+                        train=args.train, store=args.store)
         print(f"demo finished in {time.perf_counter() - start:.1f} s")
         return code
     return 2

@@ -23,27 +23,30 @@ def sentiment_match(example: dx.Example, prediction: dx.Prediction, trace: objec
     return answer_exact_match(example, prediction, trace, field="sentiment")
 
 
-def run_demo(*, n: int = 100, use_cache: bool = True, steps: int = 2, train: int = 32) -> int:
+def run_demo(*, n: int = 100, use_cache: bool = True, steps: int = 2, train: int = 32,
+             store: str = ".dspex/experiments") -> int:
     devset = load_sst2(limit=n)
     trainset = load_sst2(limit=train, split="train")
     lm = default_local_lm()
     print(f"dspex_nb demo: model {lm.model} (in-process), {len(devset)} SST-2 dev sentences, "
           f"{len(trainset)} train sentences for SIMBA")
-    program = dx.Predict(Sentiment)
     # The embedded model runs one call at a time; a little concurrency overlaps the Python.
+    simba = dx.SIMBA(sentiment_match, bsize=8, num_candidates=3, max_steps=steps,
+                     max_demos=2, concurrency=2)
+    experiment = dx.Experiment(
+        "sst2-simba-demo",
+        "a short SIMBA run raises the embedded model's accuracy on SST-2 dev sentences",
+        independent_variables={"optimizer": ["none", f"SIMBA ({steps} steps)"]},
+        dependent_variables=["sentiment_match", "latency", "tokens"],
+        dataset="SST-2 (GLUE) sample", program=dx.Predict(Sentiment), optimizer=simba,
+        concurrency=2, store=store)
+    print("Experiment: baseline on dev, SIMBA on train, optimized on the same dev sentences\n")
     with dx.context(cache=None if use_cache else False):
-        print("\n1. baseline on dev")
-        baseline = dx.evaluate(program, devset, [sentiment_match], concurrency=2)
-        print(baseline)
-        print(f"\n2. SIMBA on train ({steps} steps)")
-        simba = dx.SIMBA(sentiment_match, bsize=8, num_candidates=3, max_steps=steps,
-                         max_demos=2, concurrency=2)
-        optimized = simba.compile(program, trainset=trainset)
-        print(simba.result)
-        print("\n3. optimized on dev")
-        after = dx.evaluate(optimized, devset, [sentiment_match], concurrency=2)
-        print(after)
-    print("\n4. paired comparison on the same dev examples")
-    print(dx.compare(baseline, after, names=("baseline", "optimized")))
+        experiment.run(trainset=trainset, devset=devset)
+    print(f"\nbaseline on dev\n{experiment.report('baseline')}")
+    print(f"\nSIMBA on train\n{experiment.optimization('optimized')}")
+    print(f"\noptimized on dev\n{experiment.report('optimized')}")
+    print(f"\npaired deltas, optimized vs baseline\n{experiment.deltas().to_string(index=False)}")
+    print(f"\n{experiment}")
     print(f"\nLM calls {lm.calls} ({lm.cache_hits} from cache)")
-    return 0
+    return 0 if experiment.status == "finished" else 1

@@ -7,17 +7,25 @@ from pathlib import Path
 
 import pytest
 
+from dspex_nb.experiments import ExperimentStore
+
 pytestmark = pytest.mark.integration
 
 
 def test_demo_command_classifies_and_reports(tmp_path: Path) -> None:
     env = {**os.environ, "DSPEX_CACHE_DIR": str(tmp_path)}
+    store = tmp_path / "experiments"
     run = subprocess.run([sys.executable, "-m", "dspex_nb", "demo", "-n", "8", "--steps", "1",
-                          "--train", "8"],
+                          "--train", "8", "--store", str(store)],
                          capture_output=True, text=True, timeout=300, env=env)
     assert run.returncode == 0, run.stderr
     assert "8 examples, 0 failed" in run.stdout
     assert "sentiment_match: " in run.stdout  # mean [interval] pass rate
     assert "SIMBA: 1 steps" in run.stdout
-    assert "optimized vs baseline (paired, n=8)" in run.stdout
+    assert "paired deltas, optimized vs baseline" in run.stdout
     assert "tokens" in run.stdout
+    [record] = list(store.glob("*/experiment.json"))
+    assert f"stored in {record}" in run.stdout
+    loaded = ExperimentStore(store).load(record.parent.name)
+    assert loaded.status == "finished"
+    assert f"  {loaded.verdict}: optimized vs baseline, sentiment_match" in run.stdout

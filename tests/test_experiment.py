@@ -265,3 +265,39 @@ def test_without_a_store_nothing_is_written(tmp_path: Path, monkeypatch: pytest.
                                                  devset=_examples(3))
     assert exp.path is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_run_is_one_span_with_its_evaluations_and_optimization_inside(
+        tmp_path: Path) -> None:
+    events: list[dx.telemetry.Event] = []
+    handler = dx.telemetry.attach(events.append, events=["experiment.*", "evaluation.start",
+                                                         "optimization.start"])
+    try:
+        exp = _experiment(tmp_path).run(trainset=_examples(8, "t"), devset=_examples(3))
+    finally:
+        dx.telemetry.detach(handler)
+    start = next(e for e in events if e.name == "experiment.start")
+    inside = [e.name for e in events if e.trace_id == start.trace_id]
+    assert inside.count("evaluation.start") == 2 and inside.count("optimization.start") == 1
+    arms = [e.attrs["arm"] for e in events if e.name == "experiment.arm"]
+    assert arms == ["baseline", "optimized"]
+    stop = next(e for e in events if e.name == "experiment.stop")
+    assert stop.attrs["verdict"] == exp.verdict == "supported"
+
+
+def test_measures_taken_on_cached_answers_carry_a_caveat(tmp_path: Path) -> None:
+    lm = dx.ScriptedLM(lambda r: {"answer": "yes"}, cache=True)
+    program = dx.Predict("question -> answer", lm=lm)
+
+    def run() -> dx.Experiment:
+        return dx.Experiment("cached", "h", arms={"a": program, "b": program.deepcopy()},
+                             metrics=[dx.metrics.answer_exact_match], store=tmp_path,
+                             display="none").run(devset=_examples(4))
+
+    first = run()  # arm b asks what arm a asked: its answers come from the cache
+    assert [c.split(" were")[0] for c in first.record["caveats"]] == \
+        ["4 of 4 LM calls of arm 'b'"]
+    again = run()
+    assert len(again.record["caveats"]) == 2
+    assert "4 of 4 LM calls of arm 'a' were answered from the cache" in again.verdict_text
+    assert again.record["arms"]["a"]["lm_calls"] == {"evaluation": 4, "evaluation_cached": 4}

@@ -35,6 +35,7 @@ from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.resolve import lm_from_state
 from dspex_nb.modules.module import Module
 from dspex_nb.optimize.result import OptimizationResult
+from dspex_nb.telemetry.spans import emit, span
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -201,12 +202,20 @@ class Experiment:
         self._save()
         clock = time.perf_counter()
         try:
-            for name, arm in self.arms.items():
-                if self._stopping():
-                    self.record["arms"][name]["status"] = "skipped"
-                    continue
-                await self._run_arm(name, arm, dev, trainset, valset)
-                self._save()
+            with span("experiment", self.name, experiment_id=self.id, arms=list(self.arms),
+                      hypothesis=self.hypothesis) as root:
+                for name, arm in self.arms.items():
+                    if self._stopping():
+                        self.record["arms"][name]["status"] = "skipped"
+                        continue
+                    await self._run_arm(name, arm, dev, trainset, valset)
+                    self._save()
+                    emit("experiment.arm", experiment_id=self.id, arm=name,
+                         status=self.record["arms"][name]["status"],
+                         summary=self.record["arms"][name]["summary"])
+                self._judge()
+                if root is not None:
+                    root.set(verdict=self.record["verdict"])
         except BaseException as exc:
             self.record["status"] = "failed" if isinstance(exc, Exception) else "interrupted"
             self.record["error"] = f"{type(exc).__name__}: {exc}"
@@ -269,6 +278,9 @@ class Experiment:
         rec["tokens"]["evaluation"] = report.prompt_tokens + report.completion_tokens
         rec["cost_usd"]["evaluation"] = report.cost_usd
         rec["summary"] = self._summarize(report)
+        calls = [c for r in report.results for p in r.trace for c in p.lm_calls]
+        rec["lm_calls"] = {"evaluation": len(calls),
+                           "evaluation_cached": sum(1 for c in calls if c.cached)}
         if report.partial:
             self._stop_reason = self._stop_reason or report.stop_reason or "stopped"
             rec["status"] = "interrupted"
@@ -290,7 +302,7 @@ class Experiment:
                     "settings": to_jsonable(getattr(arm.optimizer, "settings", {}))},
                 "program_before": arm.program.to_document(), "program_after": None,
                 "optimization": None, "report": None, "summary": {},
-                "timings": {}, "tokens": {}, "cost_usd": {},
+                "timings": {}, "tokens": {}, "cost_usd": {}, "lm_calls": {},
             }
         dataset = self.dataset
         return {
@@ -319,7 +331,7 @@ class Experiment:
                         "ci_low": low, "ci_high": high, "n": len(values)}
         return out
 
-    def _finish(self, wall: float) -> None:
+    def _judge(self) -> None:
         self.record["comparisons"] = self._compare()
         verdicts = [c["verdict"] for c in self.record["comparisons"]]
         if not verdicts:
@@ -332,6 +344,27 @@ class Experiment:
             if len(set(verdicts)) > 1:
                 lines.insert(0, "inconclusive: the arms disagree")
             self.record["verdict_text"] = "\n".join(lines)
+        self.record["caveats"] = self._caveats()
+        if self.record["caveats"]:
+            self.record["verdict_text"] += "".join(f"\ncaveat: {c}"
+                                                   for c in self.record["caveats"])
+
+    def _caveats(self) -> list[str]:
+        """What the numbers cannot be trusted for: measures taken on cached answers."""
+        measures = [v for v in self.dependent_variables if v in MEASURES]
+        out = []
+        for name, arm in self.record["arms"].items():
+            counts = arm.get("lm_calls") or {}
+            if measures and counts.get("evaluation_cached"):
+                out.append(f"{counts['evaluation_cached']} of {counts['evaluation']} LM calls of "
+                           f"arm {name!r} were answered from the cache, so its "
+                           f"{', '.join(measures)} describe the cache, not the model; run with "
+                           f"dx.context(cache=False) to measure them")
+        return out
+
+    def _finish(self, wall: float) -> None:
+        if not self.record.get("verdict"):
+            self._judge()
         arms = self.record["arms"].values()
         self.record["timings"]["total_s"] = wall
         self.record["tokens"] = sum(sum(a["tokens"].values()) for a in arms)
