@@ -1,5 +1,7 @@
 """Every tutorial notebook's code cells run, in order, inside a running event loop (as in a
-Jupyter kernel: top-level `await` works, and sync calls must work beside the running loop)."""
+Jupyter kernel: top-level `await` works, and sync calls must work beside the running loop),
+each in a folder of its own. The experiments notebook's stored experiment is then reloaded in
+a fresh process, whose re-run of the optimized program must give the recorded outputs."""
 
 from __future__ import annotations
 
@@ -31,14 +33,61 @@ async def main(path):
 asyncio.run(main(sys.argv[1]))
 """
 
+RERUN = """
+import json, sys
+import dspex_nb as dx
+
+store = dx.ExperimentStore(sys.argv[1])
+[experiment_id] = store.ids()
+exp = store.load(experiment_id)
+program = exp.program("optimized")
+results = exp.report("optimized").results
+with dx.context(cache=False):
+    rerun = [dict(program(**{k: r.example[k] for k in r.input_keys})) for r in results]
+print(json.dumps({"status": exp.status, "recorded": [r.prediction for r in results],
+                  "errors": [r.error for r in results], "rerun": rerun,
+                  "temperature": [(p.lm or dx.lm.default_local_lm()).defaults.get("temperature")
+                                  if "temperature" not in p.config else p.config["temperature"]
+                                  for p in program.predictors()]}))
+"""
+
+
+@pytest.fixture(scope="module")
+def notebook_runs(tmp_path_factory: pytest.TempPathFactory
+                  ) -> dict[str, tuple[subprocess.CompletedProcess[str], Path]]:
+    runs = {}
+    for notebook in NOTEBOOKS:
+        folder = tmp_path_factory.mktemp(notebook.stem)
+        env = {**os.environ, "DSPEX_CACHE_DIR": str(folder / "cache")}
+        runs[notebook.name] = (subprocess.run(
+            [sys.executable, "-c", RUNNER, str(notebook)], capture_output=True, text=True,
+            timeout=900, env=env, cwd=folder), folder)
+    return runs
+
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_code_cells_run(notebook: Path, tmp_path: Path) -> None:
+def test_notebook_code_cells_run(
+        notebook: Path, notebook_runs: dict[str, tuple[subprocess.CompletedProcess[str], Path]]
+) -> None:
     assert json.loads(notebook.read_text())["metadata"]["kernelspec"]["name"] == "python3"
-    env = {**os.environ, "DSPEX_CACHE_DIR": str(tmp_path)}
-    run = subprocess.run([sys.executable, "-c", RUNNER, str(notebook)], capture_output=True,
-                         text=True, timeout=600, env=env)
+    run, _ = notebook_runs[notebook.name]
     assert run.returncode == 0, run.stderr[-3000:]
+
+
+def test_the_stored_experiment_reruns_with_the_same_outputs_in_a_fresh_process(
+        notebook_runs: dict[str, tuple[subprocess.CompletedProcess[str], Path]]) -> None:
+    run, folder = notebook_runs["02_experiments.ipynb"]
+    assert run.returncode == 0, run.stderr[-3000:]
+    env = {**os.environ, "DSPEX_CACHE_DIR": str(folder / "fresh-cache")}
+    check = subprocess.run([sys.executable, "-c", RERUN, str(folder / ".dspex" / "experiments")],
+                           capture_output=True, text=True, timeout=600, env=env)
+    assert check.returncode == 0, check.stderr[-3000:]
+    data = json.loads(check.stdout.strip().splitlines()[-1])
+    assert data["status"] == "finished"
+    assert len(data["recorded"]) == 24
+    assert all(error is None for error in data["errors"])
+    assert data["temperature"] == [0.0]
+    assert data["rerun"] == data["recorded"]
 
 
 def test_there_is_at_least_one_notebook() -> None:
