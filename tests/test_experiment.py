@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -301,3 +304,31 @@ def test_measures_taken_on_cached_answers_carry_a_caveat(tmp_path: Path) -> None
     assert len(again.record["caveats"]) == 2
     assert "4 of 4 LM calls of arm 'a' were answered from the cache" in again.verdict_text
     assert again.record["arms"]["a"]["lm_calls"] == {"evaluation": 4, "evaluation_cached": 4}
+
+
+def test_running_again_stores_a_second_experiment(tmp_path: Path) -> None:
+    exp = _experiment(tmp_path)
+    first = exp.run(trainset=_examples(8, "t"), devset=_examples(3)).id
+    second = exp.run(trainset=_examples(8, "t"), devset=_examples(3)).id
+    assert first != second
+    assert sorted(dx.ExperimentStore(tmp_path / "store").ids()) == sorted([first, second])
+
+
+def test_ctrl_c_during_an_evaluation_keeps_the_partial_report(tmp_path: Path) -> None:
+    lm = dx.ScriptedLM(lambda r: {"answer": "yes"}, latency=0.05)
+    exp = dx.Experiment("interrupted", "h",
+                        arms={"a": dx.Predict("question -> answer", lm=lm),
+                              "b": dx.Predict("question -> answer", lm=lm)},
+                        metrics=[dx.metrics.answer_exact_match], concurrency=2,
+                        store=tmp_path, display="none")
+    timer = threading.Timer(0.4, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        exp.run(devset=_examples(200))  # 5 s of work: Ctrl-C lands in arm "a"
+    finally:
+        timer.cancel()
+    record = dx.ExperimentStore(tmp_path).load_record(exp.id)
+    assert record["status"] == "interrupted"
+    assert record["arms"]["a"]["status"] == "interrupted"
+    assert 0 < len(record["arms"]["a"]["report"]["results"]) < 200
+    assert record["arms"]["b"]["status"] == "skipped"

@@ -198,6 +198,9 @@ class Experiment:
         if not dev:
             raise ConfigurationError("the devset is empty")
         self._stop_reason = None
+        if self.record:  # a second run is a new experiment: the first one's record stays
+            self.id = new_id(self.name)
+            self._programs, self._reports = {}, {}
         self.record = self._new_record(dev, trainset, valset)
         self._save()
         clock = time.perf_counter()
