@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -63,3 +64,37 @@ def test_chain_of_thought_on_the_server_reasons_first(llama_server: LlamaServer)
     assert isinstance(prediction.reasoning, str) and isinstance(prediction.answer, str)
     text = lm.history[-1].response.text  # type: ignore[union-attr]
     assert text.index('"reasoning"') < text.index('"answer"')
+
+
+class Sentiment(dx.Signature):
+    """Classify the sentiment of a movie review sentence."""
+
+    sentence: str = dx.InputField()
+    sentiment: Literal["positive", "negative"] = dx.OutputField()
+
+
+def test_an_experiment_on_the_server_reloads_and_reruns_through_it(
+        llama_server: LlamaServer, tmp_path: Path) -> None:
+    from dspex_nb.data import load_sst2
+
+    lm = dx.LM("smollm2", base_url=llama_server.url, cache=False, max_tokens=30)
+    plain = dx.Predict(Sentiment)
+    terse = dx.Predict(Sentiment)
+    terse.instructions += " Answer with the label only."
+    devset = load_sst2(limit=6)
+    exp = dx.Experiment(
+        "server arms", "terse instructions do not lower accuracy",
+        arms={"plain": dx.Arm(plain, lm=lm), "terse": dx.Arm(terse, lm=lm)},
+        metrics=[lambda e, p, t=None: p.sentiment == e.sentiment],
+        store=tmp_path, display="none", concurrency=2).run(devset=devset)
+    assert exp.status == "finished"
+    assert exp.record["arms"]["terse"]["models"] == ["smollm2"]
+    assert exp.report("terse").failures == 0
+    assert exp.verdict in ("supported", "not supported", "inconclusive")
+    # The arm's LM (model and server, no key) is in the record: the program runs again on it.
+    program = dx.ExperimentStore(tmp_path).load(exp.id).program("terse")
+    assert program.predictors()[0].lm is not None
+    assert program.predictors()[0].lm.server == lm.server
+    rerun = [program(sentence=r.example["sentence"]).sentiment
+             for r in exp.report("terse").results]
+    assert rerun == [r.prediction["sentiment"] for r in exp.report("terse").results]
