@@ -78,6 +78,18 @@ def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
     return result
 
 
+def run_stoppable(coro: Coroutine[Any, Any, T], stop: Callable[[str], None], *,
+                  grace: float = 600) -> T:
+    """Run `coro` on the engine and wait; on Ctrl-C (the notebook's interrupt) call
+    `stop("interrupted")` and wait up to `grace` seconds for the partial result it returns."""
+    future = submit(coro)
+    try:
+        return future.result()
+    except KeyboardInterrupt:
+        stop("interrupted")
+        return future.result(timeout=grace)
+
+
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from synchronous code, even inside a running loop.
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from tests import server_process
 from tests.fault_server import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -48,29 +49,12 @@ class JupyterLab:
                f"--port={self.port}", "--IdentityProvider.token=", "--ServerApp.password=",
                "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True",
                f"--ServerApp.root_dir={self.root}", "--allow-root"]
-        self._proc = subprocess.Popen(cmd, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
-                                      env=env)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/api/status", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        self.stop()
-        raise RuntimeError("jupyter lab did not start in time")
+        self._proc = server_process.start(cmd, log=self.log, ready_url=f"{self.url}/api/status",
+                                          what="jupyter lab", timeout=timeout, env=env)
+        return self
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        server_process.stop(self._proc)
 
     def write_notebook(self, name: str, cells: list[str]) -> str:
         notebook = {

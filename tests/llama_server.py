@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
+from tests import server_process
 from tests.fault_server import free_port
 
 
@@ -25,26 +23,9 @@ class LlamaServer:
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120.0) -> LlamaServer:
-        self._proc = subprocess.Popen(self._cmd, stdout=self.log.open("wb"),
-                                      stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/models", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("llama_cpp.server did not start in time")
+        self._proc = server_process.start(self._cmd, log=self.log, ready_url=f"{self.url}/models",
+                                          what="llama_cpp.server", timeout=timeout, poll=0.2)
+        return self
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        server_process.stop(self._proc, grace=10)

@@ -137,12 +137,7 @@ class Harness:
     def run(self, program: Any, devset: Any) -> EvaluationReport:
         """Evaluate synchronously (works inside Jupyter's running loop). Ctrl-C / the
         notebook's interrupt returns the partial report."""
-        future = _engine.submit(self.arun(program, devset))
-        try:
-            return future.result()
-        except KeyboardInterrupt:
-            self.stop("interrupted")
-            return future.result(timeout=60)
+        return _engine.run_stoppable(self.arun(program, devset), self.stop, grace=60)
 
     async def arun(self, program: Any, devset: Any) -> EvaluationReport:
         examples = to_examples(devset, self.input_keys)

@@ -173,12 +173,8 @@ class Experiment:
     def run(self, *, devset: Any, trainset: Any = None, valset: Any = None) -> Experiment:
         """Optimize and evaluate every arm, compare, judge, store; returns the experiment.
         Ctrl-C stops the step in flight and keeps what finished (status "interrupted")."""
-        future = _engine.submit(self.arun(devset=devset, trainset=trainset, valset=valset))
-        try:
-            return future.result()
-        except KeyboardInterrupt:
-            self.stop("interrupted")
-            return future.result(timeout=600)
+        return _engine.run_stoppable(
+            self.arun(devset=devset, trainset=trainset, valset=valset), self.stop)
 
     def stop(self, reason: str = "stopped") -> None:
         """Stop the run from any thread: the optimizer or evaluation in flight returns its

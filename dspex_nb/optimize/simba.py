@@ -104,13 +104,9 @@ class SIMBA:
                 checkpoint: str | os.PathLike[str] | None = None,
                 resume: str | os.PathLike[str] | None = None) -> Module:
         """Optimize; Ctrl-C returns the best program so far (with a partial result)."""
-        future = _engine.submit(self.acompile(program, trainset=trainset, valset=valset,
-                                              checkpoint=checkpoint, resume=resume))
-        try:
-            return future.result()
-        except KeyboardInterrupt:
-            self.stop("interrupted")
-            return future.result(timeout=600)
+        return _engine.run_stoppable(
+            self.acompile(program, trainset=trainset, valset=valset, checkpoint=checkpoint,
+                          resume=resume), self.stop)
 
     def stop(self, reason: str = "stopped") -> None:
         with self._lock:

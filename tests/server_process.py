@@ -1,0 +1,41 @@
+"""Start a server process for the tests, wait until a URL answers 200, stop it for sure."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import httpx
+
+
+def start(cmd: Sequence[str], *, log: Path, ready_url: str, what: str, timeout: float,
+          env: Mapping[str, str] | None = None, cwd: Path | None = None,
+          poll: float = 0.25) -> subprocess.Popen[bytes]:
+    """The running process once `ready_url` answers 200; its log's tail if it exits first."""
+    proc = subprocess.Popen(list(cmd), stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                            env=dict(env) if env is not None else None, cwd=cwd)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(ready_url, timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(poll)
+    stop(proc)
+    raise RuntimeError(f"{what} did not start in {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen[bytes] | None, grace: float = 15) -> None:
+    """Terminate, then kill if it has not exited after `grace` seconds."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
