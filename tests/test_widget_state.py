@@ -94,8 +94,8 @@ def _flip_lm(answers: dict[str, str]) -> dx.ScriptedLM:
 
 def test_experiment_view_holds_verdict_chart_points_flips_and_both_prompts(tmp_path: Path
                                                                           ) -> None:
-    devset = [dx.Example(question=f"q{i}", answer="yes").with_inputs("question")
-              for i in range(6)]
+    devset = [dx.Example(question=f"q{i}", answer="yes", tags=["t", i]).with_inputs("question")
+              for i in range(6)]  # a list in the example: results pair by content all the same
     control = dx.Predict("question -> answer", lm=_flip_lm({"q0": "yes"}))
     arm = dx.Predict("question -> answer", lm=_flip_lm({"q1": "yes", "q2": "yes"}))
     arm.instructions = control.instructions + " Think of yes."
@@ -113,7 +113,7 @@ def test_experiment_view_holds_verdict_chart_points_flips_and_both_prompts(tmp_p
     assert flips[0]["inputs"] == {"question": "q0"}
     assert flips[0]["control_output"] == {"answer": "yes"}
     assert flips[0]["arm_output"] == {"answer": "no"}
-    assert flips[0]["gold"] == {"answer": "yes"}
+    assert flips[0]["gold"] == {"answer": "yes", "tags": ["t", 0]}
     assert data["programs"]["arm"]["self"]["instructions"].endswith("Think of yes.")
     assert not data["programs"]["control"]["self"]["instructions"].endswith("Think of yes.")
     json.dumps(view.get_state(), default=str)  # all of it is plain JSON

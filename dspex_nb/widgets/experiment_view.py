@@ -4,6 +4,7 @@ and each arm's instructions and demos beside the control's."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,16 +51,20 @@ def _example_view(result: ExampleResult) -> dict[str, Any]:
             "output": result.prediction, "error": result.error}
 
 
+def _key(result: ExampleResult) -> str:
+    return json.dumps(result.example, sort_keys=True, default=str)
+
+
 def _flipped(exp: Experiment, comparison: dict[str, Any]) -> list[dict[str, Any]]:
     flips = comparison.get("flipped", [])[:MAX_FLIPPED]
     if not flips:
         return []
     control = {r.index: r for r in exp.report(comparison["control"]).results}
-    arm = {tuple(sorted(r.example.items())): r for r in exp.report(comparison["arm"]).results}
+    arm = {_key(r): r for r in exp.report(comparison["arm"]).results}
     rows = []
     for flip in flips:
         a = control[flip["index"]]
-        b = arm.get(tuple(sorted(a.example.items())))
+        b = arm.get(_key(a))
         view_a = _example_view(a)
         rows.append({**flip, "inputs": view_a["inputs"], "gold": view_a["gold"],
                      "control_output": view_a["output"], "control_error": view_a["error"],
