@@ -1,4 +1,4 @@
-"""An in-process aggregator of LM and program events over rolling windows.
+"""An in-process aggregator of LM calls over rolling windows, and the programs in flight.
 
 Attached to the bus when telemetry is imported, so the dashboard and `snapshot()` see everything
 from the start. Keeps at most `max_samples` recent LM calls (a bounded deque) and running totals.
@@ -12,10 +12,8 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dspex_nb.telemetry import spans
 from dspex_nb.telemetry.events import Event
-from dspex_nb.telemetry.spans import Span
-
-_PROGRAMS = ("module", "predict")
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,28 +60,18 @@ class LMSample:
 
 
 class MetricsAggregator:
-    # Retries and cache hits arrive as attributes of lm.stop: no events of their own needed.
-    EVENTS = ("lm.stop", "lm.exception", "module.start", "module.stop", "module.exception",
-              "predict.start", "predict.stop", "predict.exception")
+    # Retries and cache hits arrive as attributes of lm.stop: no events of their own needed;
+    # programs in flight are counted by the spans themselves (spans.running_programs).
+    EVENTS = ("lm.stop", "lm.exception")
 
     def __init__(self, max_samples: int = 100_000):
         self._lock = threading.Lock()
         self.samples: deque[LMSample] = deque(maxlen=max_samples)
         self.totals: dict[str, ModelTotals] = {}
         self.seq = 0
-        self._running: dict[Span, str] = {}  # program span in flight -> program name
         self.started = time.time()
 
-    def __call__(self, event: Event) -> None:
-        name = event.name
-        if name[0] == "l":  # lm.stop / lm.exception
-            self._lm_done(event)
-        elif name.endswith(".start"):
-            self._program_started(event)
-        else:
-            self._program_done(event)
-
-    def _lm_done(self, event: Event) -> None:
+    def __call__(self, event: Event) -> None:  # lm.stop / lm.exception
         a = event.attrs
         sample = LMSample(
             seq=0, time=event.time, model=str(a.get("model", "?")),
@@ -104,21 +92,10 @@ class MetricsAggregator:
                 totals = self.totals[sample.model] = ModelTotals()
             totals.add(sample)
 
-    def _program_started(self, event: Event) -> None:
-        span = event.span
-        # A program call is a module/predictor span not nested in another one.
-        # One dict operation each, atomic under the GIL: no lock on this hot path.
-        if span is not None and (span.parent is None or span.parent.kind not in _PROGRAMS):
-            self._running[span] = span.name
-
-    def _program_done(self, event: Event) -> None:
-        if event.span is not None:
-            self._running.pop(event.span, None)
-
     @property
     def running_programs(self) -> int:
         """Program calls in flight now (module and predictor calls not nested in another)."""
-        return len(self._running)
+        return len(spans.running_programs)
 
 
     def recent(self, window_s: float | None = None) -> list[LMSample]:
@@ -178,7 +155,7 @@ class MetricsAggregator:
                           t.prompt_tokens, t.completion_tokens, t.cost_usd)
                       for m, t in self.totals.items()}
             recent = list(self.samples)[-latency_window:]
-        running = len(self._running)
+        running = len(spans.running_programs)
         models: list[dict[str, Any]] = []
         all_calls = all_cached = all_errors = all_retries = all_pt = all_ct = 0
         all_cost = 0.0
@@ -222,7 +199,6 @@ class MetricsAggregator:
         with self._lock:
             self.totals.clear()
             self.samples.clear()
-            self._running.clear()
             self.started = time.time()
 
 

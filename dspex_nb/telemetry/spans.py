@@ -21,6 +21,11 @@ from dspex_nb.telemetry.events import Event, bus
 _current: contextvars.ContextVar[Span | None] = contextvars.ContextVar(
     "dspex_nb_span", default=None)
 _last_root: Span | None = None
+# Program calls in flight: module/predictor spans not nested in another one. Kept here, one
+# dict operation per span (atomic under the GIL), rather than by events: two fewer events per
+# predictor call on the hottest path (a cache hit).
+PROGRAM_KINDS = frozenset(("module", "predict"))
+running_programs: dict[Span, str] = {}
 
 
 class Span:
@@ -44,6 +49,8 @@ class Span:
         self.parent = parent = _current.get()
         if parent is not None:
             parent.children.append(self)
+        if self.kind in PROGRAM_KINDS and (parent is None or parent.kind not in PROGRAM_KINDS):
+            running_programs[self] = self.name
         self.start_time = time.time()
         self._perf = time.perf_counter()
         self._token = _current.set(self)
@@ -57,6 +64,8 @@ class Span:
                  tb: object) -> None:
         self.duration = time.perf_counter() - self._perf
         _current.reset(self._token)
+        if self.kind in PROGRAM_KINDS:
+            running_programs.pop(self, None)
         if exc is not None:
             self.error = f"{type(exc).__name__}: {exc}"
             self.attrs["error_type"] = type(exc).__name__
