@@ -78,6 +78,33 @@ class OptimizationLog:
             detach(self._on)
 
 
+class ExperimentLog:
+    """A line on stderr as each arm of an experiment starts a phase (a terminal only)."""
+
+    def __init__(self, run: Any, *, stream: Any = None):
+        self.run = run
+        self.stream = stream or sys.stderr
+
+    def _on(self, event: Event) -> None:
+        a = event.attrs
+        if a.get("experiment_id") != self.run.id:
+            return
+        self.stream.write(f"experiment {a['experiment']!r}: arm {a['arm']!r} ({a['index']} of "
+                          f"{a['total']}): {a['phase']}\n")
+        self.stream.flush()
+
+    def __enter__(self) -> ExperimentLog:
+        if self.stream.isatty():
+            attach(self._on, events=["experiment.phase"])
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self.stream.isatty():
+            detach(self._on)
+
+
 def register() -> None:
     _live.register("evaluation", "text", EvaluationBar)
     _live.register("optimization", "text", OptimizationLog)
+    _live.register("experiment", "text", ExperimentLog)

@@ -32,7 +32,7 @@ arm = dx.Predict("question -> answer", lm=dx.ScriptedLM(arm_answer))
 arm.instructions = control.instructions + " Always weigh the question twice."
 exp = dx.Experiment("browser check", "the new instructions raise exact match",
                     arms={{"old": control, "new": arm}},
-                    metrics=[dx.metrics.answer_exact_match], store="store", display="none")
+                    metrics=[dx.metrics.answer_exact_match], store="store")
 exp.run(devset=devset)
 print("VERDICT", exp.verdict)
 exp
@@ -58,6 +58,11 @@ def test_experiment_view_renders_verdict_chart_flips_and_prompt_diff(
         timeout=30_000)
     assert len(page.query_selector_all(".dx-exp .chart .mark-rule line")) >= 8
     assert page.query_selector('.dx-exp .deltas tr[data-variable="answer_exact_match"]')
+    # While it ran: a heading above each arm's live evaluation table.
+    headings = [h.text_content() for h in page.query_selector_all(".dx-exp-phase")]
+    assert headings == ["Experiment 'browser check' · arm 'old' (1 of 2) · evaluate",
+                        "Experiment 'browser check' · arm 'new' (2 of 2) · evaluate"]
+    assert len(page.query_selector_all(".dx-eval")) == 2
 
     # control: q0-q2 right; arm: q1, q2, q4-q7 right (q0 answered with markup, q3 "no").
     def flipped() -> list[tuple[str | None, str | None]]:

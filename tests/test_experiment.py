@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -332,3 +334,19 @@ def test_ctrl_c_during_an_evaluation_keeps_the_partial_report(tmp_path: Path) ->
     assert record["arms"]["a"]["status"] == "interrupted"
     assert 0 < len(record["arms"]["a"]["report"]["results"]) < 200
     assert record["arms"]["b"]["status"] == "skipped"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_sees_a_line_as_each_arm_starts_a_phase(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    _experiment(tmp_path, display="text").run(trainset=_examples(8, "t"), devset=_examples(3))
+    lines = [line for line in terminal.getvalue().splitlines() if line.startswith("experiment")]
+    assert lines == ["experiment 'rules help': arm 'baseline' (1 of 2): evaluate",
+                     "experiment 'rules help': arm 'optimized' (2 of 2): optimize",
+                     "experiment 'rules help': arm 'optimized' (2 of 2): evaluate"]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dspex_nb import _engine, settings
+from dspex_nb import _engine, _live, settings
 from dspex_nb._json import to_jsonable
 from dspex_nb.errors import ConfigurationError
 from dspex_nb.evaluate.compare import MetricDelta, pair_results, paired_delta
@@ -201,8 +201,9 @@ class Experiment:
         self._save()
         clock = time.perf_counter()
         try:
-            with span("experiment", self.name, experiment_id=self.id, arms=list(self.arms),
-                      hypothesis=self.hypothesis) as root:
+            with _live.open_view("experiment", self, self.display), \
+                    span("experiment", self.name, experiment_id=self.id, arms=list(self.arms),
+                         hypothesis=self.hypothesis) as root:
                 for name, arm in self.arms.items():
                     if self._stopping():
                         self.record["arms"][name]["status"] = "skipped"
@@ -233,11 +234,14 @@ class Experiment:
                        valset: Any) -> None:
         rec = self.record["arms"][name]
         rec["status"] = "running"
+        position = {"arm": name, "index": list(self.arms).index(name) + 1,
+                    "total": len(self.arms), "experiment_id": self.id, "experiment": self.name}
         scope = settings.context(lm=arm.lm) if arm.lm is not None else contextlib.nullcontext()
         with scope:
             program = arm.program
             if arm.optimizer is not None:
                 optimizer = arm.optimizer
+                emit("experiment.phase", phase="optimize", **position)
                 self._active.append(optimizer)
                 started = time.perf_counter()
                 try:
@@ -262,6 +266,7 @@ class Experiment:
                     rec["status"] = "interrupted"
                     self._programs[name] = program
                     return
+            emit("experiment.phase", phase="evaluate", **position)
             harness = Harness(self.metrics, concurrency=self.concurrency, display=self.display,
                               seed=self.seed, resamples=self.resamples)
             self._active.append(harness)

@@ -41,6 +41,12 @@ def _live_optimization_chart(run: Any) -> Any:
     return LiveOptimizationChart(run)
 
 
+def _live_experiment_headings(run: Any) -> Any:
+    from dspex_nb.widgets.experiment_progress import LiveExperimentHeadings
+
+    return LiveExperimentHeadings(run)
+
+
 def register(ipython: Any) -> None:
     """Teach IPython's display to show dspex_nb results as widgets, and long runs to show
     themselves live."""
@@ -51,4 +57,5 @@ def register(ipython: Any) -> None:
     formatter.for_type(ExperimentComparison, _experiment_bundle)
     _live.register("evaluation", "widget", _live_eval_table)
     _live.register("optimization", "widget", _live_optimization_chart)
+    _live.register("experiment", "widget", _live_experiment_headings)
     _live.set_notebook(True)
