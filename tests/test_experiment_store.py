@@ -112,3 +112,39 @@ def test_sigkill_mid_write_never_leaves_a_corrupt_record(tmp_path: Path) -> None
             assert record["name"] == "crash"
             assert len(record["payload"]) >= 10_000
         assert set(started) <= set(store.ids())
+
+
+def test_list_reads_summaries_not_whole_records(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ExperimentStore(tmp_path)
+    store.save({"id": "a", "name": "big", "verdict": "supported", "created_at": 1.0,
+                "payload": "x" * 100_000})
+    record = tmp_path / "a" / "experiment.json"
+    summary = tmp_path / "a" / "summary.json"
+    os.utime(summary, ns=(record.stat().st_mtime_ns + 1_000_000,) * 2)  # newer, as on disk
+
+    def refuse(experiment_id: str) -> dict[str, object]:
+        raise AssertionError("list() parsed a whole record")
+
+    monkeypatch.setattr(store, "load_record", refuse)
+    assert list(store.list()["verdict"]) == ["supported"]
+
+
+def test_a_summary_older_than_its_record_is_not_trusted(tmp_path: Path) -> None:
+    store = ExperimentStore(tmp_path)
+    store.save({"id": "a", "name": "n", "verdict": "inconclusive", "created_at": 1.0})
+    summary_bytes = (tmp_path / "a" / "summary.json").read_bytes()
+    store.save({"id": "a", "name": "n", "verdict": "supported", "created_at": 1.0})
+    # As after a crash between the record's write and the summary's: the old summary stays.
+    summary = tmp_path / "a" / "summary.json"
+    summary.write_bytes(summary_bytes)
+    record = tmp_path / "a" / "experiment.json"
+    os.utime(summary, ns=(record.stat().st_mtime_ns - 1_000_000,) * 2)
+    assert list(store.list()["verdict"]) == ["supported"]
+
+
+def test_filters_on_fields_outside_the_summary_read_the_record(tmp_path: Path) -> None:
+    store = ExperimentStore(tmp_path)
+    store.save({"id": "a", "name": "n", "created_at": 1.0, "seed": 7})
+    store.save({"id": "b", "name": "n", "created_at": 2.0, "seed": 8})
+    assert list(store.list(seed=7)["id"]) == ["a"]

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 RECORD_FORMAT = "dspex_nb.experiment"
 RECORD_VERSION = 1
 RECORD_FILE = "experiment.json"
+SUMMARY_FILE = "summary.json"  # the listing fields alone, so list() need not parse records
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 # Upgrades from older record versions: version -> function(record) -> record of version + 1.
@@ -62,8 +63,29 @@ class ExperimentStore:
         data.setdefault("created_at", time.time())
         payload = orjson.dumps(stamp(data, RECORD_FORMAT, RECORD_VERSION), default=str,
                                option=orjson.OPT_INDENT_2)
-        write_atomic(self._file(data["id"]), payload)
+        path = self._file(data["id"])
+        write_atomic(path, payload)
+        # After the record: a summary older than its record (a crash in between) is not used.
+        summary = {k: data.get(k) for k in SUMMARY_FIELDS}
+        write_atomic(path.with_name(SUMMARY_FILE), orjson.dumps(summary, default=str))
         return str(data["id"])
+
+    def _summary(self, experiment_id: str, fields: Any) -> dict[str, Any]:
+        """The listing fields from summary.json when it is newer than the record and has
+        them all; else from the record itself."""
+        path = self._file(experiment_id)
+        summary_path = path.with_name(SUMMARY_FILE)
+        try:
+            fresh = summary_path.stat().st_mtime_ns > path.stat().st_mtime_ns
+        except FileNotFoundError:
+            fresh = False
+        if fresh and all(k in SUMMARY_FIELDS for k in fields):
+            try:
+                summary: dict[str, Any] = orjson.loads(summary_path.read_bytes())
+                return summary
+            except orjson.JSONDecodeError:
+                pass
+        return self.load_record(experiment_id)
 
     def load_record(self, experiment_id: str) -> dict[str, Any]:
         path = self._file(experiment_id)
@@ -101,7 +123,7 @@ class ExperimentStore:
 
         rows = []
         for experiment_id in self.ids():
-            record = self.load_record(experiment_id)
+            record = self._summary(experiment_id, filters)
             row = {"id": experiment_id, **{k: record.get(k) for k in SUMMARY_FIELDS}}
             row.update({k: record.get(k) for k in filters if k not in row})
             if all(f(row.get(k)) if callable(f) else row.get(k) == f for k, f in filters.items()):
