@@ -5,18 +5,47 @@ from __future__ import annotations
 import sys
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from dspex_nb import _live
 from dspex_nb.telemetry import Event, attach, detach
 
 
-class EvaluationBar:
-    """`[#####.....] 120/400  failures 3  answer_exact_match 0.62` on stderr, at most 5/s."""
+class _TerminalView:
+    """Writes to stderr from the telemetry events named in EVENTS, only on a terminal (so a
+    script's redirected output and a notebook's stay clean)."""
 
-    def __init__(self, run: Any, *, stream: Any = None, width: int = 30):
+    EVENTS: tuple[str, ...] = ()
+
+    def __init__(self, run: Any, *, stream: Any = None):
         self.run = run
         self.stream = stream or sys.stderr
+
+    def _on(self, event: Event) -> None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        """Called on exit, on a terminal."""
+
+    def __enter__(self) -> Self:
+        if self.stream.isatty():
+            attach(self._on, events=self.EVENTS)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self.stream.isatty():
+            detach(self._on)
+            self._close()
+
+
+class EvaluationBar(_TerminalView):
+    """`[#####.....] 120/400  failures 3  answer_exact_match 0.62` on stderr, at most 5/s."""
+
+    EVENTS = ("evaluation.progress",)
+
+    def __init__(self, run: Any, *, stream: Any = None, width: int = 30):
+        super().__init__(run, stream=stream)
         self.width = width
         self._last = 0.0
         self._sums: dict[str, float] = {}
@@ -38,25 +67,15 @@ class EvaluationBar:
                           f"failures {failures}  {means}")
         self.stream.flush()
 
-    def __enter__(self) -> EvaluationBar:
-        if self.stream.isatty():
-            attach(self._on, events=["evaluation.progress"])
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self.stream.isatty():
-            detach(self._on)
-            self.stream.write("\n")
-            self.stream.flush()
+    def _close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
 
 
-class OptimizationLog:
+class OptimizationLog(_TerminalView):
     """One line per optimization step on stderr (a terminal only)."""
 
-    def __init__(self, run: Any, *, stream: Any = None):
-        self.run = run
-        self.stream = stream or sys.stderr
+    EVENTS = ("optimization.step",)
 
     def _on(self, event: Event) -> None:
         if event.span is None or event.span is not self.run.span:
@@ -67,23 +86,11 @@ class OptimizationLog:
                           f"({a['best_so_far_score']:.3f}), baseline {a['baseline_mean']:.3f}\n")
         self.stream.flush()
 
-    def __enter__(self) -> OptimizationLog:
-        if self.stream.isatty():
-            attach(self._on, events=["optimization.step"])
-        return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self.stream.isatty():
-            detach(self._on)
-
-
-class ExperimentLog:
+class ExperimentLog(_TerminalView):
     """A line on stderr as each arm of an experiment starts a phase (a terminal only)."""
 
-    def __init__(self, run: Any, *, stream: Any = None):
-        self.run = run
-        self.stream = stream or sys.stderr
+    EVENTS = ("experiment.phase",)
 
     def _on(self, event: Event) -> None:
         a = event.attrs
@@ -92,16 +99,6 @@ class ExperimentLog:
         self.stream.write(f"experiment {a['experiment']!r}: arm {a['arm']!r} ({a['index']} of "
                           f"{a['total']}): {a['phase']}\n")
         self.stream.flush()
-
-    def __enter__(self) -> ExperimentLog:
-        if self.stream.isatty():
-            attach(self._on, events=["experiment.phase"])
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self.stream.isatty():
-            detach(self._on)
 
 
 def register() -> None:
