@@ -95,6 +95,13 @@ def pair_results(a: EvaluationReport, b: EvaluationReport
     return pairs
 
 
+def flipped_pairs(pairs: list[tuple[ExampleResult, ExampleResult]], metric: str,
+                  threshold: float) -> list[tuple[ExampleResult, ExampleResult]]:
+    """The pairs whose `metric` changed between pass and fail."""
+    return [(x, y) for x, y in pairs
+            if (x.scores[metric] >= threshold) != (y.scores[metric] >= threshold)]
+
+
 def compare(a: EvaluationReport, b: EvaluationReport, *, names: tuple[str, str] | None = None,
             resamples: int = RESAMPLES, seed: int = 0) -> Comparison:
     """Pair the examples of two reports (by their content) and compare every shared metric."""
@@ -108,8 +115,6 @@ def compare(a: EvaluationReport, b: EvaluationReport, *, names: tuple[str, str] 
     flipped: list[int] = []
     if shared:
         first = shared[0]
-        threshold = a.metrics[first].threshold
-        flipped = [p[0].index for p in pairs
-                   if (p[0].scores[first] >= threshold) != (p[1].scores[first] >= threshold)]
+        flipped = [x.index for x, _ in flipped_pairs(pairs, first, a.metrics[first].threshold)]
     name_a, name_b = names or (a.program, b.program)
     return Comparison(name_a, name_b, deltas, flipped)

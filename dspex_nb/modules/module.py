@@ -190,9 +190,8 @@ class Module:
             raise DspexError(f"{source} holds a {data['class']}, not a Module")
         program: Module = klass._from_init(data.get("init", {}))
         state = data["state"]
-        if lm is not None:  # a lone predictor's state is its own; a module's maps names to them
-            state = ({**state, "lm": None} if "signature" in state
-                     else {name: {**s, "lm": None} for name, s in state.items()})
+        if lm is not None:
+            state = {name: {**s, "lm": None} for name, s in predictor_states(state).items()}
         program.load_state(state)
         if lm is not None:
             for p in program.predictors():
@@ -232,6 +231,12 @@ class Module:
     def __repr__(self) -> str:
         inner = ", ".join(f"{n}={p.signature.signature_text!r}" for n, p in self.named_predictors())
         return f"{type(self).__name__}({inner})"
+
+
+def predictor_states(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each predictor's state by name, from a program document's state: a module's maps names
+    to them; a lone predictor's is its own (named "self", as `load_state` accepts it)."""
+    return {"self": state} if "signature" in state else state
 
 
 def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Any]]:

@@ -4,7 +4,6 @@ and each arm's instructions and demos beside the control's."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,8 +11,8 @@ import anywidget
 import traitlets
 
 from dspex_nb._json import to_jsonable
-from dspex_nb.evaluate.report import ExampleResult
 from dspex_nb.experiments import Experiment, ExperimentComparison
+from dspex_nb.modules.module import predictor_states
 from dspex_nb.widgets._static import bundle
 
 MAX_FLIPPED = 500  # per comparison: the widget lists at most this many examples
@@ -37,40 +36,9 @@ class ExperimentView(anywidget.AnyWidget):
 
 def _programs(arm: dict[str, Any]) -> dict[str, Any]:
     doc = arm.get("program_after") or arm.get("program_before") or {}
-    state = doc.get("state") or {}
-    if "signature" in state:  # a lone predictor
-        state = {"self": state}
     return {name: {"instructions": (s.get("signature") or {}).get("instructions", ""),
-                   "demos": s.get("demos", [])} for name, s in state.items()}
-
-
-def _example_view(result: ExampleResult) -> dict[str, Any]:
-    keys = set(result.input_keys)
-    return {"inputs": {k: v for k, v in result.example.items() if k in keys},
-            "gold": {k: v for k, v in result.example.items() if k not in keys},
-            "output": result.prediction, "error": result.error}
-
-
-def _key(result: ExampleResult) -> str:
-    return json.dumps(result.example, sort_keys=True, default=str)
-
-
-def _flipped(exp: Experiment, comparison: dict[str, Any]) -> list[dict[str, Any]]:
-    flips = comparison.get("flipped", [])[:MAX_FLIPPED]
-    if not flips:
-        return []
-    control = {r.index: r for r in exp.report(comparison["control"]).results}
-    arm = {_key(r): r for r in exp.report(comparison["arm"]).results}
-    rows = []
-    for flip in flips:
-        a = control[flip["index"]]
-        b = arm.get(_key(a))
-        view_a = _example_view(a)
-        rows.append({**flip, "inputs": view_a["inputs"], "gold": view_a["gold"],
-                     "control_output": view_a["output"], "control_error": view_a["error"],
-                     "arm_output": b.prediction if b else None,
-                     "arm_error": b.error if b else None})
-    return rows
+                   "demos": s.get("demos", [])}
+            for name, s in predictor_states(doc.get("state") or {}).items()}
 
 
 def experiment_view(exp: Experiment) -> dict[str, Any]:
@@ -85,7 +53,7 @@ def experiment_view(exp: Experiment) -> dict[str, Any]:
         "statement": c["statement"], "primary": c["primary"],
         "deltas": [{"variable": var, **{k: v for k, v in d.items() if k != "metric"}}
                    for var, d in c["deltas"].items()],
-        "flipped": _flipped(exp, c), "flipped_total": len(c.get("flipped", [])),
+        "flipped": c.get("flipped", [])[:MAX_FLIPPED], "flipped_total": len(c.get("flipped", [])),
     } for c in record.get("comparisons", [])]
     view: dict[str, Any] = to_jsonable({
         "id": record.get("id"), "name": record.get("name"),
