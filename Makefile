@@ -24,7 +24,7 @@ lint: setup
 	$(PY) -m ruff check dspex_nb tests benchmarks
 	$(PY) -m mypy
 
-# Widget front ends: sources in js/, bundled into dspex_nb/widgets/static (shipped, no CDN).
+# Widget front ends: sources in js/, bundled into dspex_nb/views/widgets/static (shipped, no CDN).
 $(JS_STAMP): js/package.json js/package-lock.json
 	cd js && npm ci --no-audit --no-fund
 	touch $(JS_STAMP)
@@ -35,8 +35,8 @@ js: $(JS_STAMP)
 # The shipped bundle must be exactly what the sources build to.
 js-check: js
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
-	  git diff --exit-code --stat -- dspex_nb/widgets/static \
-	  || { echo "dspex_nb/widgets/static is out of date with js/: run 'make js' and commit"; exit 1; }; \
+	  git diff --exit-code --stat -- dspex_nb/views/widgets/static \
+	  || { echo "dspex_nb/views/widgets/static is out of date with js/: run 'make js' and commit"; exit 1; }; \
 	fi
 
 js-test: $(JS_STAMP)

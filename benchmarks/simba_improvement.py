@@ -51,7 +51,7 @@ def load(seed: int = 0, train_per: int = 8, dev_per: int = 40) -> tuple[list[dic
 
 
 def paired(a: list[float], b: list[float]) -> dict[str, Any]:
-    from dspex_nb.evaluate.stats import mcnemar_exact, paired_bootstrap
+    from dspex_nb.evaluation.stats import mcnemar_exact, paired_bootstrap
 
     delta, (low, high), p = paired_bootstrap(a, b)
     return {"before": sum(a) / len(a), "after": sum(b) / len(b), "delta": delta,

@@ -11,14 +11,16 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from dspex_nb import telemetry
+from dspex_nb._version import __version__ as __version__
 from dspex_nb.adapters import ChatAdapter, JSONAdapter
-from dspex_nb.caching import Cache
+from dspex_nb.caching import Cache, current_cache
 from dspex_nb.errors import (
     AuthenticationError,
     BadResponseError,
     ConfigurationError,
     ContextWindowError,
     DspexError,
+    FormatError,
     InputError,
     LMConnectionError,
     LMError,
@@ -28,7 +30,7 @@ from dspex_nb.errors import (
     ServerError,
     SignatureError,
 )
-from dspex_nb.evaluate import (
+from dspex_nb.evaluation import (
     Comparison,
     EvaluationReport,
     Harness,
@@ -54,7 +56,6 @@ from dspex_nb.telemetry import last_trace, trace
 if TYPE_CHECKING:
     from dspex_nb.lm.openai import LM  # served by __getattr__: its HTTP stack loads on first use
 
-__version__ = "0.1.0"
 
 __all__ = [
     "LM",
@@ -75,6 +76,7 @@ __all__ = [
     "Experiment",
     "ExperimentComparison",
     "ExperimentStore",
+    "FormatError",
     "Harness",
     "InputError",
     "InputField",
@@ -112,8 +114,9 @@ __all__ = [
 
 
 def dashboard(*, interval: float = 0.5) -> Any:
-    """A live telemetry dashboard widget (latency, tokens, cost, errors); a cell's value."""
-    from dspex_nb.widgets.dashboard import dashboard as make
+    """A live telemetry dashboard widget (latency, tokens, cost, errors); a cell's value.
+    (anywidget and the widgets load on first use: a script never pays for them.)"""
+    from dspex_nb.views.widgets.dashboard import dashboard as make
 
     return make(interval=interval)
 
@@ -121,9 +124,9 @@ def dashboard(*, interval: float = 0.5) -> Any:
 def _register_views() -> None:
     """Terminal views always; in a running IPython kernel, widgets too (results display as
     widgets, long runs show live tables). Costs nothing outside IPython."""
-    from dspex_nb import console
+    from dspex_nb.views import terminal
 
-    console.register()
+    terminal.register()
     if "IPython" not in sys.modules:
         return
     from IPython import get_ipython
@@ -131,7 +134,7 @@ def _register_views() -> None:
     ipython = get_ipython()
     if ipython is not None and hasattr(ipython, "display_formatter") and hasattr(ipython,
                                                                                  "kernel"):
-        from dspex_nb.widgets.display import register
+        from dspex_nb.views.notebook import register
 
         register(ipython)
 
@@ -146,11 +149,5 @@ def __getattr__(name: str) -> Any:
         return LM
     # `dx.cache` is the cache in force now (configure(cache=...) or the default), or None if off.
     if name == "cache":
-        from dspex_nb import settings
-        from dspex_nb.caching import default_cache
-
-        configured = settings.get("cache")
-        if configured is False:
-            return None
-        return configured if isinstance(configured, Cache) else default_cache()
+        return current_cache()
     raise AttributeError(f"module 'dspex_nb' has no attribute {name!r}")

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dspex_nb.errors import DspexError
-
-
-class FormatError(DspexError, ValueError):
-    """A saved document is not of the expected kind, or newer than this dspex_nb reads."""
+from dspex_nb.errors import FormatError
 
 
 def stamp(data: dict[str, Any], name: str, version: int) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Literal
 
 import dspex_nb as dx
 from dspex_nb.data import load_sst2
-from dspex_nb.evaluate.metrics import answer_exact_match
+from dspex_nb.evaluation.metrics import answer_exact_match
 from dspex_nb.lm import default_local_lm
 
 

@@ -5,6 +5,7 @@
     ├── InputError              missing or ill-typed inputs, caught before any LM call
     ├── ParseError              LM output that cannot be parsed into the output fields
     ├── ConfigurationError      nothing (or something unusable) configured
+    ├── FormatError             a saved document of another kind, or from a newer dspex_nb
     └── LMError                 the language model call failed
         ├── RateLimitError      429 after all retries
         ├── ContextWindowError  the prompt does not fit the model
@@ -16,6 +17,8 @@
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class DspexError(Exception):
@@ -45,17 +48,24 @@ class InputError(DspexError, ValueError):
 class ParseError(DspexError, ValueError):
     """The LM's answer could not be parsed into the signature's output fields.
 
-    `raw` keeps the exact text the LM returned, so nothing is lost.
+    `raw` keeps the exact text the LM returned, so nothing is lost; `calls` the LM calls made
+    trying (the first reply and the JSON retry), when the adapter made them.
     """
 
-    def __init__(self, message: str, *, raw: str, field: str | None = None):
+    def __init__(self, message: str, *, raw: str, field: str | None = None,
+                 calls: list[Any] | None = None):
         self.raw = raw
         self.field = field
+        self.calls: list[Any] = calls or []
         super().__init__(f"{message}\n--- raw LM output ---\n{raw[:2000]}")
 
 
 class ConfigurationError(DspexError, RuntimeError):
     """dspex_nb is not configured for what was asked (e.g. no LM)."""
+
+
+class FormatError(DspexError, ValueError):
+    """A saved document is not of the expected kind, or newer than this dspex_nb reads."""
 
 
 class LMError(DspexError, RuntimeError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import dspex_nb as dx
-from dspex_nb.evaluate.metrics import exact_match, f1, normalize_answer
+from dspex_nb.evaluation.metrics import exact_match, f1, normalize_answer
 
 
 @pytest.mark.parametrize(

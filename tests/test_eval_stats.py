@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dspex_nb.evaluate.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap
+from dspex_nb.evaluation.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap
 
 
 def test_identical_scores_give_zero_delta_and_no_significance() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import dspex_nb as dx
-from dspex_nb.evaluate.compare import MetricDelta
+from dspex_nb.evaluation.comparison import MetricDelta
 from dspex_nb.experiments.experiment import judge
 from dspex_nb.lm import LMRequest
 

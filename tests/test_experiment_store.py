@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dspex_nb._formats import FormatError
+from dspex_nb.errors import FormatError
 from dspex_nb.experiments import ExperimentStore
 
 

@@ -65,7 +65,7 @@ def test_credentials_in_the_base_url_are_not_stored(tmp_path: Path) -> None:
 def test_api_key_reaches_no_file_of_the_experiment_store_nor_its_widget(
     fault_server: FaultServer, tmp_path: Path
 ) -> None:
-    from dspex_nb.widgets import ExperimentView
+    from dspex_nb.views.widgets import ExperimentView
 
     fault_server.script(ok('{"answer": "yes"}'))
     lm = dx.LM("gpt-4o-mini", base_url=fault_server.url, api_key=SECRET, cache=False)

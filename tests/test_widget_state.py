@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import dspex_nb as dx
-from dspex_nb.widgets import Dashboard, ExperimentView, TraceView
+from dspex_nb.views.widgets import Dashboard, ExperimentView, TraceView
 from tests.fault_server import FaultServer, ok
 
 
@@ -49,7 +49,7 @@ def _report(n: int) -> dx.EvaluationReport:
 
 
 def test_eval_table_replays_10000_rows_in_bounded_chunks() -> None:
-    from dspex_nb.widgets import EvalTable
+    from dspex_nb.views.widgets import EvalTable
 
     table = EvalTable.from_report(_report(10_000))
     sent: list[dict[str, object]] = []
@@ -62,8 +62,8 @@ def test_eval_table_replays_10000_rows_in_bounded_chunks() -> None:
 
 
 def test_eval_table_detail_has_the_exact_prompt_and_a_running_interval() -> None:
-    from dspex_nb.evaluate.harness import EvaluationRun
-    from dspex_nb.widgets import EvalTable
+    from dspex_nb.evaluation.harness import EvaluationRun
+    from dspex_nb.views.widgets import EvalTable
 
     report = _report(20)
     run = EvaluationRun(program="Predict", metrics=["answer_exact_match"], total=40,

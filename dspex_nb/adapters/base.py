@@ -10,8 +10,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
-import pydantic
-
+from dspex_nb.adapters._json_format import json_request, parse_json_reply
 from dspex_nb.errors import ParseError
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.types import LMRequest, LMResponse
@@ -56,33 +55,27 @@ class Adapter(ABC):
         try:
             return AdapterResult(self.parse(signature, response.text), calls)
         except ParseError as first:
-            from dspex_nb.adapters.json import JSONAdapter
-
-            retry = JSONAdapter().format_retry(signature, demos, inputs, response.text, first)
+            retry = self.format_retry(signature, demos, inputs, response.text, first)
             retry.params, retry.sample_id, retry.cache = request.params, sample_id, cache
             second = await lm.acomplete(retry)
             calls.append(LMCall(retry, second))
             try:
-                return AdapterResult(JSONAdapter().parse(signature, second.text), calls)
+                return AdapterResult(parse_json_reply(signature, second.text), calls)
             except ParseError as exc:
-                exc.calls = calls  # type: ignore[attr-defined]
+                exc.calls = calls
                 raise
 
-
-def validate_outputs(signature: type[Signature], values: dict[str, Any],
-                     raw: str) -> dict[str, Any]:
-    """Check the parsed values against the output types; raise ParseError naming the field."""
-    missing = [k for k in signature.output_fields if k not in values]
-    if missing:
-        raise ParseError(f"the reply has no value for output field(s) {missing}", raw=raw,
-                         field=missing[0])
-    try:
-        model = signature.output_model().model_validate(
-            {k: values[k] for k in signature.output_fields})
-    except pydantic.ValidationError as exc:
-        err = exc.errors()[0]
-        name = str(err["loc"][0]) if err["loc"] else None
-        raise ParseError(
-            f"output field {name!r}: {err['msg']} (got {err.get('input')!r:.100})",
-            raw=raw, field=name) from None
-    return {k: getattr(model, k) for k in signature.output_fields}
+    def format_retry(self, signature: type[Signature], demos: list[dict[str, Any]],
+                     inputs: dict[str, Any], bad_reply: str, error: ParseError) -> LMRequest:
+        """The one retry, in JSON whatever this adapter speaks: the JSON request, the bad
+        reply, and what was wrong with it."""
+        request = json_request(signature, demos, inputs)
+        reason = str(error).split("\n", 1)[0]
+        request.messages.append({"role": "assistant", "content": bad_reply})
+        request.messages.append({
+            "role": "user",
+            "content": f"That reply could not be used ({reason}). Reply again with only one "
+                       f"JSON object with the keys "
+                       f"{', '.join(repr(k) for k in signature.output_fields)}.",
+        })
+        return request

@@ -8,8 +8,9 @@ from typing import Any
 
 import orjson
 
+from dspex_nb.adapters._outputs import validate_outputs
 from dspex_nb.adapters._render import describe_fields, render_value
-from dspex_nb.adapters.base import Adapter, validate_outputs
+from dspex_nb.adapters.base import Adapter
 from dspex_nb.errors import ParseError
 from dspex_nb.lm.types import LMRequest
 from dspex_nb.signatures import Signature

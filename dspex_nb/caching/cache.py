@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from dspex_nb import settings
 from dspex_nb.caching.disk import DiskStore
 from dspex_nb.caching.memory import MemoryStore
 
@@ -97,3 +98,11 @@ def default_cache() -> Cache:
             if _default is None:
                 _default = Cache()
     return _default
+
+
+def current_cache() -> Cache | None:
+    """The cache in force here: `configure(cache=...)`'s, the default, or None when off."""
+    configured = settings.get("cache", None)
+    if configured is False:
+        return None
+    return configured if isinstance(configured, Cache) else default_cache()

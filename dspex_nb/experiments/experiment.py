@@ -11,7 +11,6 @@ run still leaves everything it finished.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.metadata
 import platform
 import sys
@@ -21,21 +20,23 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from dspex_nb import _engine, _live, settings
+from dspex_nb import _engine, settings
 from dspex_nb._json import to_jsonable
+from dspex_nb._version import __version__
+from dspex_nb.data.examples import fingerprint, to_examples
 from dspex_nb.errors import ConfigurationError
-from dspex_nb.evaluate.compare import MetricDelta, flipped_pairs, pair_results, paired_delta
-from dspex_nb.evaluate.harness import Harness, Metric, to_examples
-from dspex_nb.evaluate.report import EvaluationReport, ExampleResult
-from dspex_nb.evaluate.stats import RESAMPLES, bootstrap_ci
+from dspex_nb.evaluation._trial import Metric
+from dspex_nb.evaluation.comparison import MetricDelta, flipped_pairs, pair_results, paired_delta
+from dspex_nb.evaluation.harness import Harness
+from dspex_nb.evaluation.report import EvaluationReport, ExampleResult
+from dspex_nb.evaluation.stats import RESAMPLES, bootstrap_ci
 from dspex_nb.experiments.store import ExperimentStore, new_id
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.resolve import lm_from_state
 from dspex_nb.modules.module import Module
 from dspex_nb.optimize.result import OptimizationResult
 from dspex_nb.telemetry.spans import emit, span
+from dspex_nb.views import registry as live_views
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,17 +67,8 @@ def _versions() -> dict[str, Any]:
     for name in _PACKAGES:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             packages[name] = importlib.metadata.version(name)
-    from dspex_nb import __version__
-
     return {"python": sys.version.split()[0], "platform": platform.platform(),
             "dspex_nb": __version__, "packages": packages}
-
-
-def fingerprint(examples: Sequence[Any]) -> str:
-    """The same examples in the same order give the same fingerprint: which experiments
-    share a devset (and so can be paired)."""
-    data = [to_jsonable(dict(e)) for e in examples]
-    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
 def judge(delta: MetricDelta, expect: str, min_effect: float) -> str:
@@ -199,7 +191,7 @@ class Experiment:
         self._save()
         clock = time.perf_counter()
         try:
-            with _live.open_view("experiment", self, self.display), \
+            with live_views.open_view("experiment", self, self.display), \
                     span("experiment", self.name, experiment_id=self.id, arms=list(self.arms),
                          hypothesis=self.hypothesis) as root:
                 for name, arm in self.arms.items():
@@ -277,9 +269,8 @@ class Experiment:
         rec["tokens"]["evaluation"] = report.prompt_tokens + report.completion_tokens
         rec["cost_usd"]["evaluation"] = report.cost_usd
         rec["summary"] = self._summarize(report)
-        calls = [c for r in report.results for p in r.trace for c in p.lm_calls]
-        rec["lm_calls"] = {"evaluation": len(calls),
-                           "evaluation_cached": sum(1 for c in calls if c.cached)}
+        rec["lm_calls"] = {"evaluation": sum(r.lm_calls for r in report.results),
+                           "evaluation_cached": sum(r.cached_calls for r in report.results)}
         if report.partial:
             self._stop_reason = self._stop_reason or report.stop_reason or "stopped"
             rec["status"] = "interrupted"

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from dspex_nb._atomic import write_atomic
-from dspex_nb._formats import FormatError, check, stamp
+from dspex_nb._formats import check, stamp
+from dspex_nb.errors import FormatError
 
 if TYPE_CHECKING:
     import pandas as pd

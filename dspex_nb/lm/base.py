@@ -13,9 +13,9 @@ from abc import ABC, abstractmethod
 from collections import deque
 from typing import Any, Self
 
-from dspex_nb import settings
 from dspex_nb._engine import run_sync
-from dspex_nb.caching import Cache, default_cache, request_key
+from dspex_nb.accounting import LMCallRecord, add_lm_call, recording_active
+from dspex_nb.caching import Cache, current_cache, request_key
 from dspex_nb.errors import DspexError
 from dspex_nb.lm.pricing import estimate_cost
 from dspex_nb.lm.types import HistoryEntry, LMRequest, LMResponse, Usage
@@ -64,6 +64,7 @@ class BaseLM(ABC):
         params = {**self.defaults, **request.params} if request.params else self.defaults
         if request.sample_id is None and self.sample_id is not None:
             request.sample_id = self.sample_id
+        start = time.perf_counter()
         with span("lm", self.model, model=self.model, provider=self.provider,
                   server=self.server) as lm_span:
             response = await self._cached_or_called(request, params)
@@ -75,7 +76,13 @@ class BaseLM(ABC):
                     cost_usd=response.cost_usd, retries=max(0, response.attempts - 1),
                     structured_mode=response.structured_mode, sample_id=request.sample_id,
                 )
-            return response
+        if recording_active():
+            add_lm_call(LMCallRecord(
+                model=self.model, messages=request.messages, response=response.text,
+                prompt_tokens=response.usage.prompt_tokens,
+                completion_tokens=response.usage.completion_tokens, cost_usd=response.cost_usd,
+                cached=response.cached, latency_s=time.perf_counter() - start))
+        return response
 
     async def _cached_or_called(self, request: LMRequest, params: dict[str, Any]) -> LMResponse:
         cache = self._cache() if request.cache else None
@@ -140,14 +147,7 @@ class BaseLM(ABC):
         return self  # programs are copied, the LM they talk to is shared
 
     def _cache(self) -> Cache | None:
-        if not self.cache_enabled:
-            return None
-        configured = settings.get("cache", None)
-        if configured is False:
-            return None
-        if isinstance(configured, Cache):
-            return configured
-        return default_cache()
+        return current_cache() if self.cache_enabled else None
 
     def _record(self, request: LMRequest, params: dict[str, Any], response: LMResponse | None,
                 error: Exception | None) -> None:

@@ -21,14 +21,14 @@ import orjson
 
 from dspex_nb._atomic import write_atomic
 from dspex_nb._engine import in_thread, run_sync
-from dspex_nb._formats import FormatError, check
-from dspex_nb._types import import_object
-from dspex_nb.errors import ConfigurationError, DspexError
+from dspex_nb._formats import check
+from dspex_nb._imports import import_object
+from dspex_nb.errors import ConfigurationError, DspexError, FormatError
 from dspex_nb.telemetry.spans import span
 
 if TYPE_CHECKING:
     from dspex_nb.lm.base import BaseLM
-    from dspex_nb.modules.predict import Predict
+    from dspex_nb.signatures import Signature
 
 FORMAT = "dspex_nb.program"
 FORMAT_VERSION = 1
@@ -91,13 +91,11 @@ class Module:
         return type(self).__name__
 
     # -- structure ---------------------------------------------------------------------------
-    def named_predictors(self) -> list[tuple[str, Predict]]:
+    def named_predictors(self) -> list[tuple[str, Predictor]]:
         """Every predictor inside this program with its dotted attribute path."""
-        from dspex_nb.modules.predict import Predict
-
-        if isinstance(self, Predict):
+        if isinstance(self, Predictor):
             return [("self", self)]
-        found: list[tuple[str, Predict]] = []
+        found: list[tuple[str, Predictor]] = []
         seen: set[int] = {id(self)}
 
         def visit(module: Module, prefix: str) -> None:
@@ -105,7 +103,7 @@ class Module:
                 if id(value) in seen:
                     continue  # a predictor shared by two paths is listed once
                 seen.add(id(value))
-                if isinstance(value, Predict):
+                if isinstance(value, Predictor):
                     found.append((name, value))
                 else:
                     visit(value, name)
@@ -113,7 +111,7 @@ class Module:
         visit(self, "")
         return found
 
-    def predictors(self) -> list[Predict]:
+    def predictors(self) -> list[Predictor]:
         return [p for _, p in self.named_predictors()]
 
     def deepcopy(self) -> Self:
@@ -231,6 +229,24 @@ class Module:
     def __repr__(self) -> str:
         inner = ", ".join(f"{n}={p.signature.signature_text!r}" for n, p in self.named_predictors())
         return f"{type(self).__name__}({inner})"
+
+
+class Predictor(Module):
+    """A module that holds learnable state of its own: a signature (with its instructions),
+    demos, and optionally its LM. Optimizers change only this; `Predict` is the built-in one."""
+
+    signature: type[Signature]
+    demos: list[dict[str, Any]]
+    lm: BaseLM | None
+    config: dict[str, Any]
+
+    @property
+    def instructions(self) -> str:
+        return self.signature.instructions
+
+    @instructions.setter
+    def instructions(self, text: str) -> None:
+        self.signature = self.signature.with_instructions(text)
 
 
 def predictor_states(state: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -6,10 +6,11 @@ from typing import Any, Self
 
 from dspex_nb import settings
 from dspex_nb._json import to_jsonable
+from dspex_nb.accounting import PredictorScope
 from dspex_nb.adapters import Adapter, JSONAdapter
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.resolve import current_lm, lm_from_state
-from dspex_nb.modules.module import Module
+from dspex_nb.modules.module import Predictor
 from dspex_nb.primitives import Prediction
 from dspex_nb.signatures import Signature, ensure_signature
 from dspex_nb.telemetry.spans import current_span
@@ -19,7 +20,7 @@ _DEFAULT_ADAPTER = JSONAdapter()
 _CALL_OPTIONS = ("cache", "sample_id")
 
 
-class Predict(Module):
+class Predict(Predictor):
     """Predict the output fields of `signature` from its input fields.
 
     `lm_kwargs` (temperature, max_tokens, ...) apply to every call; `config={...}` at call
@@ -38,14 +39,6 @@ class Predict(Module):
     def _span_name(self) -> str:
         return self.signature.signature_text
 
-    @property
-    def instructions(self) -> str:
-        return self.signature.instructions
-
-    @instructions.setter
-    def instructions(self, text: str) -> None:
-        self.signature = self.signature.with_instructions(text)
-
     async def aforward(self, **kwargs: Any) -> Prediction:
         config = kwargs.pop("config", None) or {}
         lm = kwargs.pop("lm", None) or self.lm or current_lm()
@@ -55,13 +48,16 @@ class Predict(Module):
         adapter: Adapter = settings.get("adapter") or _DEFAULT_ADAPTER
         here = current_span()
         if here is not None and here.kind == "predict":
-            # predictor_id lets an optimizer map a trace back to the predictor's name.
             here.set(signature=self.signature.signature_text, inputs=inputs,
                      predictor_id=id(self))
-        result = await adapter.acall(
-            lm, self.signature, self.demos, inputs, params=params,
-            sample_id=options.get("sample_id"), cache=options.get("cache", True),
-        )
+        # predictor_id lets an optimizer map a recorded call back to the predictor's name.
+        with PredictorScope(self.signature.signature_text, inputs, id(self)) as call:
+            result = await adapter.acall(
+                lm, self.signature, self.demos, inputs, params=params,
+                sample_id=options.get("sample_id"), cache=options.get("cache", True),
+            )
+            if call is not None:
+                call.outputs = result.outputs
         if here is not None and here.kind == "predict":
             here.set(outputs=result.outputs)
         return Prediction(result.outputs)

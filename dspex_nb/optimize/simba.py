@@ -24,11 +24,12 @@ from typing import Any
 
 import orjson
 
-from dspex_nb import _engine, _live
+from dspex_nb import _engine
 from dspex_nb._atomic import write_atomic
 from dspex_nb._formats import check
-from dspex_nb.errors import ConfigurationError
-from dspex_nb.evaluate.harness import to_examples, trace_of
+from dspex_nb.accounting import recording
+from dspex_nb.data.examples import to_examples
+from dspex_nb.evaluation._trial import metric_name, run_trial
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.resolve import current_lm
 from dspex_nb.modules.module import Module
@@ -36,8 +37,8 @@ from dspex_nb.modules.predict import Predict
 from dspex_nb.optimize.result import CandidateRecord, OptimizationResult, StepRecord
 from dspex_nb.optimize.rules import RULE_SIGNATURE, describe_program
 from dspex_nb.primitives import Example
-from dspex_nb.telemetry import bus
 from dspex_nb.telemetry.spans import Span, emit, span
+from dspex_nb.views import registry as live_views
 
 CHECKPOINT_FORMAT = "dspex_nb.simba_checkpoint"
 
@@ -116,15 +117,12 @@ class SIMBA:
     async def acompile(self, program: Module, *, trainset: Any, valset: Any = None,
                        checkpoint: str | os.PathLike[str] | None = None,
                        resume: str | os.PathLike[str] | None = None) -> Module:
-        if not bus.enabled:
-            raise ConfigurationError("SIMBA reads predictor traces from telemetry spans: "
-                                     "dx.telemetry.enable() first")
         run = _Run(self, program, to_examples(trainset, None),
                    to_examples(valset, None) if valset is not None else None)
         with self._lock:
             self._stop_requests.append(run.request_stop)
         try:
-            with _live.open_view("optimization", run, self.display), \
+            with live_views.open_view("optimization", run, self.display), \
                     span("optimization", "SIMBA", optimizer="SIMBA", **self.settings) as root:
                 run.span = root
                 if resume is not None:
@@ -144,6 +142,8 @@ class _Run:
         if not trainset:
             raise ValueError("SIMBA needs a non-empty trainset")
         self.s = simba
+        self.metric_name = metric_name(simba.metric)
+        self.metrics = {self.metric_name: simba.metric}
         self.trainset = trainset
         self.valset = valset
         self.bsize = simba.bsize
@@ -309,7 +309,7 @@ class _Run:
         writer = Predict(RULE_SIGNATURE, lm=lm)
         structure, definitions = describe_program(program)
         self.rule_calls += 1
-        with span("rule", "append_rule") as rule_span:
+        with recording() as ledger, span("rule", "append_rule"):
             try:
                 advice = await writer.acall(
                     program_code=structure, modules_defn=definitions,
@@ -325,8 +325,8 @@ class _Run:
                 result: dict[str, str] = dict(advice.module_advice)
             except Exception:
                 result = {}
-        if rule_span is not None:
-            self.count(rule_span)
+        totals = ledger.totals
+        self.count(totals.calls, totals.prompt_tokens, totals.completion_tokens, totals.cost_usd)
         return result
 
     def drop_demos(self, program: Module) -> int:
@@ -412,48 +412,26 @@ class _Run:
         return list(await asyncio.gather(*(bounded(r) for r in runs)))
 
     async def run(self, program: Module, index: int, program_id: int) -> Trajectory:
-        example = self.trainset[index]
+        """One trajectory, through the runner the harness uses; counted in the totals."""
         names = {id(p): name for name, p in program.named_predictors()}
-        prediction: Any = None
-        with span("trajectory", f"#{index}", index=index, program_id=program_id) as root:
-            try:
-                prediction = await program.acall(**example.inputs())
-                error = None
-            except Exception as exc:
-                error = exc
-        score, feedback = 0.0, ""
-        if error is None:
-            try:
-                value = self.s.metric(example, prediction, None)
-                score = float(value)
-                feedback = str(getattr(value, "feedback", ""))
-            except Exception as exc:
-                feedback = f"metric raised {type(exc).__name__}: {exc}"
-        else:
-            feedback = f"{type(error).__name__}: {error}"
-        calls = []
-        lm_calls = 0
-        tokens = (0, 0)
-        cost = 0.0
-        if root is not None:
-            traced, tokens, cost = trace_of(root)
-            calls = [(names.get(c.predictor_id or -1, c.signature), c.inputs, c.outputs)
-                     for c in traced]
-            lm_calls = self.count(root)
-        pred_dict = prediction.to_dict() if hasattr(prediction, "to_dict") else (
-            None if prediction is None else {"output": prediction})
-        return Trajectory(index, program_id, pred_dict, score, feedback, calls, lm_calls,
-                          tokens[0], tokens[1], cost)
+        result = await run_trial(program, self.trainset[index], index, self.metrics,
+                                 span_kind="trajectory", program_id=program_id)
+        self.count(result.lm_calls, result.prompt_tokens, result.completion_tokens,
+                   result.cost_usd)
+        calls = [(names.get(c.predictor_id or -1, c.signature), c.inputs, c.outputs)
+                 for c in result.trace]
+        feedback = next(iter(result.feedback.values()), "") or result.error or ""
+        return Trajectory(index, program_id, result.prediction, result.scores[self.metric_name],
+                          feedback, calls, result.lm_calls, result.prompt_tokens,
+                          result.completion_tokens, result.cost_usd)
 
-    def count(self, root: Span) -> int:
-        """Add the LM calls (and their tokens and cost) under `root` to the totals."""
-        lm_spans = [s for s in root.walk() if s.kind == "lm"]
-        for s in lm_spans:
-            self.result.lm_calls += 1
-            self.result.prompt_tokens += int(s.attrs.get("prompt_tokens", 0))
-            self.result.completion_tokens += int(s.attrs.get("completion_tokens", 0))
-            self.result.cost_usd += float(s.attrs.get("cost_usd", 0.0))
-        return len(lm_spans)
+    def count(self, calls: int, prompt_tokens: int, completion_tokens: int,
+              cost_usd: float) -> None:
+        """Add LM calls (and their tokens and cost) to the run's totals."""
+        self.result.lm_calls += calls
+        self.result.prompt_tokens += prompt_tokens
+        self.result.completion_tokens += completion_tokens
+        self.result.cost_usd += cost_usd
 
     # -- final selection ---------------------------------------------------------------------
     async def select_final(self) -> Module:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dspex_nb.telemetry.aggregator import MetricsAggregator
 from dspex_nb.telemetry.events import Event, EventBus, Handler, attach, bus, detach
-from dspex_nb.telemetry.metrics import MetricsAggregator
 from dspex_nb.telemetry.spans import Span, current_span, emit, span, traced
-from dspex_nb.telemetry.trace import Trace, last_trace, trace
+from dspex_nb.telemetry.tracing import Trace, last_trace, trace
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,0 +1,57 @@
+"""Examples as every lifecycle step takes them: from any collection of rows, with inputs
+marked, and one definition of an example's identity by content."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from dspex_nb._json import to_jsonable
+from dspex_nb.errors import InputError
+from dspex_nb.primitives import Example
+
+
+def to_examples(rows: Any, input_keys: Sequence[str] | None = None) -> list[Example]:
+    """A list of Examples from Examples, dicts, a DataFrame, or any iterable of them;
+    `input_keys` marks the inputs (else every row must say, through `with_inputs`)."""
+    try:
+        import pandas as pd
+
+        if isinstance(rows, pd.DataFrame):
+            rows = rows.to_dict("records")
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pass
+    examples: list[Example] = []
+    for i, item in enumerate(rows):
+        if isinstance(item, Example):
+            ex = item
+        elif isinstance(item, Mapping):
+            ex = Example(dict(item))
+        else:
+            raise InputError(f"item {i} is a {type(item).__name__}, not an Example or dict")
+        if input_keys is not None:
+            ex = ex.with_inputs(*input_keys)
+        elif ex._input_keys is None:
+            raise InputError(f"item {i} does not say which fields are inputs: call "
+                             f".with_inputs(...) on the examples or pass input_keys=[...]")
+        examples.append(ex)
+    return examples
+
+
+def content_key(example: Mapping[str, Any]) -> bytes:
+    """An example's identity: its fields as canonical JSON (key order does not matter)."""
+    return orjson.dumps(to_jsonable(dict(example)), option=orjson.OPT_SORT_KEYS)
+
+
+def fingerprint(examples: Iterable[Mapping[str, Any]]) -> str:
+    """The same examples in the same order give the same fingerprint: which runs share a
+    devset (and so can be paired)."""
+    digest = hashlib.sha256(b"[")
+    for i, example in enumerate(examples):
+        digest.update(b"," if i else b"")
+        digest.update(content_key(example))
+    digest.update(b"]")
+    return digest.hexdigest()[:16]

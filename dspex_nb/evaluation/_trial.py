@@ -1,0 +1,94 @@
+"""One way to run an example: call the program, score it, and keep what it cost.
+
+The harness, SIMBA (and so experiments) all run examples through `run_trial`, so a result
+means the same everywhere: the prediction or the error, every metric's score (sync or async
+metrics alike), the LM calls each predictor made, tokens, cost and latency. Usage comes from
+an accounting ledger (`dspex_nb.accounting`), so it is right with telemetry off too.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from dspex_nb.accounting import recording
+from dspex_nb.evaluation.report import ExampleResult
+from dspex_nb.primitives import Example, Record
+from dspex_nb.telemetry.spans import span
+
+Metric = Callable[..., Any]
+
+
+def metric_name(metric: Metric) -> str:
+    name = getattr(metric, "__name__", None) or getattr(getattr(metric, "func", None),
+                                                         "__name__", None)
+    return str(name or type(metric).__name__)
+
+
+def named_metrics(metrics: Sequence[Metric] | Mapping[str, Metric]) -> dict[str, Metric]:
+    """Metrics by name: a mapping as given, a list named after each function."""
+    if isinstance(metrics, Mapping):
+        return dict(metrics)
+    return {metric_name(m): m for m in metrics}
+
+
+async def run_trial(program: Any, example: Example, index: int, metrics: Mapping[str, Metric],
+                    *, failure_score: float = 0.0, keep_trace: bool = True,
+                    span_kind: str = "example", **span_attrs: Any) -> ExampleResult:
+    """Run `program` on one example and score it; a failure (program, LM or metric) is
+    recorded in the result with its exception text and `failure_score`, never raised."""
+    start = time.perf_counter()
+    prediction: Any = None
+    error: BaseException | None = None
+    with recording() as ledger, span(span_kind, f"#{index}", index=index, **span_attrs):
+        try:
+            prediction = await program.acall(**example.inputs())
+        except Exception as exc:  # recorded, never the end of the run
+            error = exc
+    latency = time.perf_counter() - start
+    scores: dict[str, float] = {}
+    feedback: dict[str, str] = {}
+    if error is None:
+        for name, metric in metrics.items():
+            try:
+                value = metric(example, prediction, None)
+                if inspect.isawaitable(value):
+                    value = await value
+                scores[name] = float(value)
+                if getattr(value, "feedback", ""):
+                    feedback[name] = value.feedback
+            except Exception as exc:
+                error = RuntimeError(f"metric {name} raised {type(exc).__name__}: {exc}")
+                break
+    if error is not None:
+        scores = dict.fromkeys(metrics, failure_score)
+    totals = ledger.totals
+    return ExampleResult(
+        index=index,
+        example=example.to_dict(),
+        input_keys=list(example.input_keys),
+        prediction=_as_dict(prediction),
+        scores=scores,
+        feedback=feedback,
+        error=None if error is None else f"{type(error).__name__}: {error}",
+        error_type=None if error is None else type(error).__name__,
+        latency_s=latency,
+        prompt_tokens=totals.prompt_tokens,
+        completion_tokens=totals.completion_tokens,
+        cost_usd=totals.cost_usd,
+        lm_calls=totals.calls,
+        cached_calls=totals.cached,
+        trace=ledger.predictor_calls if keep_trace else [],
+    )
+
+
+def _as_dict(prediction: Any) -> dict[str, Any] | None:
+    if prediction is None:
+        return None
+    if isinstance(prediction, Record):
+        return prediction.to_dict()
+    if isinstance(prediction, Mapping):
+        return dict(prediction)
+    return {"output": prediction}

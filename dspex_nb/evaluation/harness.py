@@ -1,0 +1,188 @@
+"""`Harness`: run a program over a devset, score it with metrics, concurrently, on the engine.
+
+Results come back in devset order whatever order they finish in. A failing example (program,
+LM after retries, or metric) is recorded with its exception text and `failure_score`; it never
+ends the run. `max_errors` stops early only when asked. An interrupt or cancel returns the
+finished examples as a partial report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dspex_nb import _engine
+from dspex_nb.data.examples import to_examples
+from dspex_nb.evaluation._trial import Metric, named_metrics, run_trial
+from dspex_nb.evaluation.report import EvaluationReport, ExampleResult, summarize
+from dspex_nb.evaluation.stats import RESAMPLES
+from dspex_nb.primitives import Example
+from dspex_nb.telemetry.spans import Span, emit, span
+from dspex_nb.views import registry as live_views
+
+
+@dataclass
+class EvaluationRun:
+    """The state of a run in progress, for live views: results so far, by index."""
+
+    program: str
+    metrics: list[str]
+    total: int
+    results: list[ExampleResult | None]
+    span: Span | None = None
+    done: int = 0
+    failures: int = 0
+    finished: bool = False
+    report: EvaluationReport | None = None
+
+
+class Harness:
+    """Evaluate programs: `Harness(metrics=[...]).run(program, devset)`.
+
+    `threshold` (one number or per metric) decides pass/fail; `failure_score` is what a failed
+    example scores; `display` is "auto" (a live table in a notebook, a bar in a terminal),
+    "widget", "text" or "none".
+    """
+
+    def __init__(self, metrics: Sequence[Metric] | Mapping[str, Metric], *, concurrency: int = 16,
+                 max_errors: int | None = None, failure_score: float = 0.0,
+                 threshold: float | Mapping[str, float] = 1.0, display: str = "auto",
+                 input_keys: Sequence[str] | None = None, keep_traces: bool = True,
+                 resamples: int = RESAMPLES, seed: int = 0):
+        self.metrics = named_metrics(metrics)
+        if not self.metrics:
+            raise ValueError("a Harness needs at least one metric")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.concurrency = concurrency
+        self.max_errors = max_errors
+        self.failure_score = failure_score
+        self.thresholds = {name: float(threshold[name]) if isinstance(threshold, Mapping)
+                           else float(threshold) for name in self.metrics}
+        self.display = display
+        self.input_keys = input_keys
+        self.keep_traces = keep_traces
+        self.resamples = resamples
+        self.seed = seed
+        self._stops: list[Callable[[str], None]] = []
+        self._stops_lock = threading.Lock()
+
+    # -- entry points ----------------------------------------------------------------------
+    def run(self, program: Any, devset: Any) -> EvaluationReport:
+        """Evaluate synchronously (works inside Jupyter's running loop). Ctrl-C / the
+        notebook's interrupt returns the partial report."""
+        return _engine.run_stoppable(self.arun(program, devset), self.stop, grace=60)
+
+    async def arun(self, program: Any, devset: Any) -> EvaluationReport:
+        examples = to_examples(devset, self.input_keys)
+        name = type(program).__name__
+        run = EvaluationRun(program=name, metrics=list(self.metrics), total=len(examples),
+                            results=[None] * len(examples))
+        started = time.time()
+        clock = time.perf_counter()
+        stop_reason: list[str] = []
+        loop = asyncio.get_running_loop()
+        stop_event = asyncio.Event()
+
+        def request_stop(reason: str) -> None:
+            if not stop_reason:
+                stop_reason.append(reason)
+            loop.call_soon_threadsafe(stop_event.set)
+
+        with self._stops_lock:
+            self._stops.append(request_stop)
+        try:
+            with live_views.open_view("evaluation", run, self.display), \
+                    span("evaluation", name, program=name, n=len(examples),
+                         concurrency=self.concurrency, metrics=list(self.metrics)) as eval_span:
+                run.span = eval_span
+                await self._run_all(program, examples, run, stop_event, request_stop)
+                report = self._report(run, started, time.perf_counter() - clock, stop_reason)
+                if eval_span is not None:
+                    eval_span.set(**{f"mean.{k}": m.mean for k, m in report.metrics.items()},
+                                  done=report.n, failures=report.failures,
+                                  partial=report.partial)
+                run.report = report
+                run.finished = True
+            return report
+        finally:
+            with self._stops_lock:
+                self._stops.remove(request_stop)
+
+    def stop(self, reason: str = "stopped") -> None:
+        """Stop the runs of this harness in progress (from any thread): each returns the
+        examples finished so far as a partial report."""
+        with self._stops_lock:
+            for request in list(self._stops):
+                request(reason)
+
+    # -- the work --------------------------------------------------------------------------
+    async def _run_all(self, program: Any, examples: list[Example], run: EvaluationRun,
+                       stop_event: asyncio.Event, request_stop: Callable[[str], None]) -> None:
+        queue = iter(range(len(examples)))
+
+        async def worker() -> None:
+            for i in queue:
+                result = await run_trial(program, examples[i], i, self.metrics,
+                                         failure_score=self.failure_score,
+                                         keep_trace=self.keep_traces)
+                run.results[i] = result
+                run.done += 1
+                run.failures += result.failed
+                emit("evaluation.progress", index=i, done=run.done, total=run.total,
+                     failures=run.failures, scores=result.scores, error=result.error_type)
+                if self.max_errors is not None and run.failures >= self.max_errors:
+                    request_stop(f"max_errors={self.max_errors} reached")
+
+        workers = [asyncio.ensure_future(worker())
+                   for _ in range(min(self.concurrency, len(examples)))]
+        stopper: asyncio.Future[Any] = asyncio.ensure_future(stop_event.wait())
+        try:
+            pending: set[asyncio.Future[Any]] = set(workers)
+            while pending:
+                done, pending = await asyncio.wait(pending | {stopper},
+                                                   return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if task is not stopper and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]  # a bug of ours, not an example
+                pending.discard(stopper)
+                if stopper in done:
+                    break
+        except asyncio.CancelledError:
+            request_stop("cancelled")
+        finally:
+            stopper.cancel()
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, stopper, return_exceptions=True)
+
+    def _report(self, run: EvaluationRun, started: float, wall: float,
+                stop_reason: list[str]) -> EvaluationReport:
+        finished = [r for r in run.results if r is not None]
+        metrics = {name: summarize(name, finished, self.thresholds[name],
+                                   resamples=self.resamples, seed=self.seed)
+                   for name in self.metrics}
+        return EvaluationReport(
+            program=run.program, metrics=metrics, results=finished, wall_time_s=wall,
+            partial=len(finished) < run.total, stop_reason=stop_reason[0] if stop_reason
+            and len(finished) < run.total else None, planned=run.total, started_at=started,
+            settings={"concurrency": self.concurrency, "max_errors": self.max_errors,
+                      "failure_score": self.failure_score, "thresholds": self.thresholds,
+                      "resamples": self.resamples, "seed": self.seed})
+
+
+def evaluate(program: Any, devset: Any, metrics: Sequence[Metric] | Mapping[str, Metric], *,
+             concurrency: int = 16, max_errors: int | None = None, failure_score: float = 0.0,
+             threshold: float | Mapping[str, float] = 1.0, display: str = "auto",
+             input_keys: Sequence[str] | None = None, keep_traces: bool = True,
+             resamples: int = RESAMPLES, seed: int = 0) -> EvaluationReport:
+    """One line: `dx.evaluate(program, devset, [metric])`; the options are `Harness`'s."""
+    return Harness(metrics, concurrency=concurrency, max_errors=max_errors,
+                   failure_score=failure_score, threshold=threshold, display=display,
+                   input_keys=input_keys, keep_traces=keep_traces, resamples=resamples,
+                   seed=seed).run(program, devset)
+

@@ -1,0 +1,271 @@
+"""Signatures: the typed inputs and outputs of an LM call, and the instructions for it.
+
+Two forms give the same kind of object, a `Signature` subclass:
+
+    dx.Signature("question, context: list[str] -> answer, confidence: float")
+
+    class QA(dx.Signature):
+        '''Answer the question from the context.'''
+        question: str = dx.InputField()
+        answer: str = dx.OutputField(desc="a short phrase")
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import replace
+from typing import Any, ClassVar
+
+import pydantic
+
+from dspex_nb._imports import import_object
+from dspex_nb.errors import InputError, SignatureError
+from dspex_nb.signatures.field import Field, FieldMarker
+from dspex_nb.signatures.parser import parse_signature
+from dspex_nb.signatures.types import custom_types_of, parse_type
+
+
+def _ordered(fields: dict[str, Field]) -> dict[str, Field]:
+    inputs = {k: f for k, f in fields.items() if f.kind == "input"}
+    outputs = {k: f for k, f in fields.items() if f.kind == "output"}
+    return {**inputs, **outputs}
+
+
+def _side_text(fields: dict[str, Field]) -> str:
+    return ", ".join(k if f.annotation is str else f"{k}: {f.type_text}" for k, f in fields.items())
+
+
+def _default_instructions(fields: dict[str, Field]) -> str:
+    ins = ", ".join(f"`{k}`" for k, f in fields.items() if f.kind == "input")
+    outs = ", ".join(f"`{k}`" for k, f in fields.items() if f.kind == "output")
+    return f"Given the fields {ins}, produce the fields {outs}."
+
+
+class SignatureMeta(type):
+    """Collects fields from annotations, and lets `Signature("a -> b")` build a new signature."""
+
+    fields: dict[str, Field]
+    instructions: str
+    _inputs: dict[str, Field]
+    _outputs: dict[str, Field]
+    _text: str
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> SignatureMeta:
+        annotations: dict[str, Any] = dict(namespace.get("__annotations__", {}))
+        markers = {k: v for k, v in namespace.items() if isinstance(v, FieldMarker)}
+        for key in markers:
+            namespace.pop(key)
+        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+        inherited: dict[str, Field] = {}
+        for base in reversed(bases):
+            inherited.update(getattr(base, "fields", {}))
+        fields = dict(inherited)
+        for key, annotation in annotations.items():
+            if key.startswith("_") or getattr(annotation, "__origin__", None) is ClassVar:
+                continue
+            marker = markers.get(key)
+            if marker is None:
+                if key in ("fields", "instructions"):
+                    continue
+                raise SignatureError(
+                    f"field {key!r} of {name} needs `= dx.InputField()` or `= dx.OutputField()`"
+                )
+            if isinstance(annotation, str):
+                annotation = _resolve_annotation(annotation, key, namespace)
+            fields[key] = Field(key, marker.kind, annotation, marker.desc)
+        unannotated = set(markers) - set(annotations)
+        if unannotated:
+            raise SignatureError(f"fields {sorted(unannotated)} of {name} need a type annotation")
+        cls.fields = _ordered(fields)
+        cls._inputs = {k: f for k, f in cls.fields.items() if f.kind == "input"}
+        cls._outputs = {k: f for k, f in cls.fields.items() if f.kind == "output"}
+        cls._text = f"{_side_text(cls._inputs)} -> {_side_text(cls._outputs)}"
+        doc = namespace.get("__doc__")
+        cls.instructions = (doc or "").strip() or _default_instructions(cls.fields)
+        if bases:
+            _check(cls)
+        return cls
+
+    def __call__(cls, spec: str | type[Signature], instructions: str | None = None, *,
+                 types: dict[str, Any] | None = None) -> type[Signature]:
+        """`Signature("question -> answer")` parses the string form into a new signature."""
+        if isinstance(spec, SignatureMeta):
+            sig = spec
+        elif isinstance(spec, str):
+            fields = parse_signature(spec, types or {})
+            sig = _make("StringSignature", fields, _default_instructions(fields))
+        else:
+            raise SignatureError(f"a signature is a string or a Signature class, not {spec!r}")
+        if instructions is not None:
+            sig = sig.with_instructions(instructions)
+        return sig
+
+    def __repr__(cls) -> str:
+        return f"Signature({cls.signature_text!r})"
+
+    @property
+    def input_fields(cls) -> dict[str, Field]:
+        """The input fields in order (computed once per signature; do not mutate)."""
+        return cls._inputs
+
+    @property
+    def output_fields(cls) -> dict[str, Field]:
+        """The output fields in order (computed once per signature; do not mutate)."""
+        return cls._outputs
+
+    @property
+    def signature_text(cls) -> str:
+        """`question, context: list[str] -> answer` (computed once per signature)."""
+        return cls._text
+
+
+class Signature(metaclass=SignatureMeta):
+    """Base class of all signatures; see the module docstring for the two forms."""
+
+    fields: ClassVar[dict[str, Field]]
+    instructions: ClassVar[str]
+
+    @classmethod
+    def with_instructions(cls, instructions: str) -> type[Signature]:
+        return _make(cls.__name__, cls.fields, instructions)
+
+    @classmethod
+    def with_field_desc(cls, name: str, desc: str) -> type[Signature]:
+        if name not in cls.fields:
+            raise SignatureError(f"{cls.__name__} has no field {name!r}")
+        fields = dict(cls.fields)
+        fields[name] = replace(fields[name], desc=desc)
+        return _make(cls.__name__, fields, cls.instructions)
+
+    @classmethod
+    def prepend_output(cls, name: str, annotation: Any = str, desc: str = "") -> type[Signature]:
+        """A copy with a new first output field (ChainOfThought adds `reasoning` this way)."""
+        if name in cls.fields:
+            raise SignatureError(f"{cls.__name__} already has a field {name!r}")
+        fields = dict(cls.input_fields)
+        fields[name] = Field(name, "output", annotation, desc)
+        fields.update(cls.output_fields)
+        return _make(cls.__name__, fields, cls.instructions)
+
+    @classmethod
+    def output_model(cls) -> type[pydantic.BaseModel]:
+        """A pydantic model of the outputs: validation of LM answers and their JSON schema."""
+        return _output_model(cls)
+
+    @classmethod
+    def output_schema(cls) -> dict[str, Any]:
+        return _output_schema(cls)
+
+    @classmethod
+    def validate_inputs(cls, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Check presence and types of inputs; raise `InputError` before any LM call."""
+        missing = [k for k in cls.input_fields if k not in inputs]
+        if missing:
+            raise InputError(
+                f"missing input(s) {missing} for signature {cls.signature_text!r}; "
+                f"got {sorted(inputs)}"
+            )
+        try:
+            validated = _input_model(cls).model_validate(
+                {k: inputs[k] for k in cls.input_fields}
+            )
+        except pydantic.ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r:.80})"
+                for e in exc.errors()
+            )
+            raise InputError(f"wrong input type for {cls.signature_text!r}: {problems}") from None
+        return {k: getattr(validated, k) for k in cls.input_fields}
+
+    @classmethod
+    def dump(cls) -> dict[str, Any]:
+        """A plain JSON form of the signature, enough to rebuild it with `Signature.from_dump`."""
+        custom: dict[str, str] = {}
+        for f in cls.fields.values():
+            custom.update(custom_types_of(f.annotation))
+        return {
+            "name": cls.__name__,
+            "instructions": cls.instructions,
+            "fields": [
+                {"name": f.name, "kind": f.kind, "type": f.type_text, "desc": f.desc}
+                for f in cls.fields.values()
+            ],
+            "types": custom,
+        }
+
+    @classmethod
+    def from_dump(cls, data: dict[str, Any]) -> type[Signature]:
+        types = {name: import_object(path) for name, path in data.get("types", {}).items()}
+        fields = {
+            f["name"]: Field(
+                f["name"], f["kind"], parse_type(f["type"], custom=types), f.get("desc", "")
+            )
+            for f in data["fields"]
+        }
+        return _make(data.get("name", "Signature"), fields, data["instructions"])
+
+    @classmethod
+    def equals(cls, other: type[Signature]) -> bool:
+        return cls.dump() == other.dump()
+
+
+def _resolve_annotation(text: str, key: str, namespace: dict[str, Any]) -> Any:
+    """String annotations (``from __future__ import annotations``) in a class-form signature."""
+    module = sys.modules.get(namespace.get("__module__", ""))
+    scope = dict(vars(module)) if module else {}
+    custom = {k: v for k, v in scope.items() if isinstance(v, type)}
+    try:
+        return parse_type(text, signature=f"{key}: {text}", custom=custom)
+    except SignatureError:
+        try:
+            return eval(text, scope)  # the user's own annotation, as typing.get_type_hints does
+        except Exception:
+            raise SignatureError(f"cannot resolve the type {text!r} of field {key!r}") from None
+
+
+def ensure_signature(spec: str | type[Signature]) -> type[Signature]:
+    """Accept either form wherever a signature is expected."""
+    return SignatureMeta.__call__(Signature, spec)
+
+
+def _check(cls: SignatureMeta) -> None:
+    if not cls.output_fields:
+        raise SignatureError(f"signature {cls.__name__} has no output field")
+
+
+def _make(name: str, fields: dict[str, Field], instructions: str) -> type[Signature]:
+    namespace: dict[str, Any] = {"__doc__": instructions, "__annotations__": {}}
+    for key, f in fields.items():
+        namespace["__annotations__"][key] = f.annotation
+        namespace[key] = FieldMarker(f.kind, f.desc)
+    sig = SignatureMeta.__new__(SignatureMeta, name, (Signature,), namespace)
+    return sig  # type: ignore[return-value]
+
+
+@functools.lru_cache(maxsize=4096)
+def _output_model(sig: SignatureMeta) -> type[pydantic.BaseModel]:
+    model: type[pydantic.BaseModel] = pydantic.create_model(  # type: ignore[call-overload]
+        f"{sig.__name__}Outputs",
+        __config__=pydantic.ConfigDict(coerce_numbers_to_str=True, arbitrary_types_allowed=True),
+        **{k: (f.annotation, pydantic.Field(description=f.desc or None))
+           for k, f in sig.output_fields.items()},
+    )
+    return model
+
+
+@functools.lru_cache(maxsize=4096)
+def _output_schema(sig: SignatureMeta) -> dict[str, Any]:
+    return _output_model(sig).model_json_schema()
+
+
+@functools.lru_cache(maxsize=4096)
+def _input_model(sig: SignatureMeta) -> type[pydantic.BaseModel]:
+    model: type[pydantic.BaseModel] = pydantic.create_model(  # type: ignore[call-overload]
+        f"{sig.__name__}Inputs",
+        __config__=pydantic.ConfigDict(coerce_numbers_to_str=True, arbitrary_types_allowed=True),
+        **{k: (f.annotation, ...) for k, f in sig.input_fields.items()},
+    )
+    return model

@@ -1,0 +1,57 @@
+"""What a live view may read of the run it shows: declared here, so the lifecycle code that
+keeps these objects up to date knows exactly what it must keep stable, and a view never
+reaches into private state. Views only read: every member is a read-only property here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from dspex_nb.evaluation.report import EvaluationReport, ExampleResult
+    from dspex_nb.modules.module import Module
+    from dspex_nb.optimize.result import OptimizationResult
+    from dspex_nb.telemetry.spans import Span
+
+
+class EvaluationProgress(Protocol):
+    """An evaluation in progress (`evaluation.harness.EvaluationRun`)."""
+
+    @property
+    def program(self) -> str: ...
+    @property
+    def metrics(self) -> list[str]: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def results(self) -> Sequence[ExampleResult | None]: ...  # by index; None until done
+    @property
+    def span(self) -> Span | None: ...  # its events carry this span
+    @property
+    def done(self) -> int: ...
+    @property
+    def failures(self) -> int: ...
+    @property
+    def report(self) -> EvaluationReport | None: ...  # set when it ends
+
+
+class OptimizationProgress(Protocol):
+    """An optimization in progress (SIMBA's run)."""
+
+    @property
+    def span(self) -> Span | None: ...
+    @property
+    def result(self) -> OptimizationResult: ...  # filled in as steps finish
+    @property
+    def programs(self) -> Mapping[int, Module]: ...  # candidate programs by id
+
+    def mean(self, program_id: int) -> float: ...  # a candidate's mean score so far
+
+
+class ExperimentProgress(Protocol):
+    """An experiment in progress (`dx.Experiment`): its events carry its id."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def record(self) -> Any: ...

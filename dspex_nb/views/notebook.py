@@ -1,0 +1,61 @@
+"""Rich display in notebooks: lower-layer result objects render as widgets without importing
+them (a Trace knows nothing of TraceView; this registers how IPython should show it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dspex_nb.evaluation.report import EvaluationReport
+from dspex_nb.experiments import Experiment, ExperimentComparison
+from dspex_nb.telemetry import Trace
+from dspex_nb.views import registry
+
+
+def _trace_bundle(trace: Trace) -> Any:
+    from dspex_nb.views.widgets.trace_view import TraceView
+
+    return TraceView(trace)._repr_mimebundle_()
+
+
+def _report_bundle(report: EvaluationReport) -> Any:
+    from dspex_nb.views.widgets.eval_table import EvalTable
+
+    return EvalTable.from_report(report)._repr_mimebundle_()
+
+
+def _experiment_bundle(experiment: Experiment | ExperimentComparison) -> Any:
+    from dspex_nb.views.widgets.experiment_view import ExperimentView
+
+    return ExperimentView(experiment)._repr_mimebundle_()
+
+
+def _live_eval_table(run: Any) -> Any:
+    from dspex_nb.views.widgets.eval_table import LiveEvalTable
+
+    return LiveEvalTable(run)
+
+
+def _live_optimization_chart(run: Any) -> Any:
+    from dspex_nb.views.widgets.optimization_chart import LiveOptimizationChart
+
+    return LiveOptimizationChart(run)
+
+
+def _live_experiment_headings(run: Any) -> Any:
+    from dspex_nb.views.widgets.experiment_progress import LiveExperimentHeadings
+
+    return LiveExperimentHeadings(run)
+
+
+def register(ipython: Any) -> None:
+    """Teach IPython's display to show dspex_nb results as widgets, and long runs to show
+    themselves live."""
+    formatter = ipython.display_formatter.mimebundle_formatter
+    formatter.for_type(Trace, _trace_bundle)
+    formatter.for_type(EvaluationReport, _report_bundle)
+    formatter.for_type(Experiment, _experiment_bundle)
+    formatter.for_type(ExperimentComparison, _experiment_bundle)
+    registry.register("evaluation", "widget", _live_eval_table)
+    registry.register("optimization", "widget", _live_optimization_chart)
+    registry.register("experiment", "widget", _live_experiment_headings)
+    registry.set_notebook(True)

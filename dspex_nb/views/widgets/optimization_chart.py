@@ -1,0 +1,81 @@
+"""`OptimizationChart`: a SIMBA run live — candidate scores per step, best so far, baseline,
+and the best program's instructions and demos. Fed by optimization.* events."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import anywidget
+import traitlets
+
+from dspex_nb._json import to_jsonable
+from dspex_nb.telemetry import Event
+from dspex_nb.views._protocols import OptimizationProgress
+from dspex_nb.views.live import LiveView
+from dspex_nb.views.widgets._static import bundle
+
+
+class OptimizationChart(anywidget.AnyWidget):
+    _esm = bundle("charts")  # one bundle for the Vega widgets: Vega ships once
+    _widget = traitlets.Unicode("optimization_chart").tag(sync=True)
+    points: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    best_line: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    baseline = traitlets.Float(None, allow_none=True).tag(sync=True)
+    best_program = traitlets.Dict().tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+
+
+def best_program_view(run: OptimizationProgress, program_id: int) -> dict[str, Any]:
+    program = run.programs.get(program_id)
+    if program is None:
+        return {}
+    view: dict[str, Any] = to_jsonable({
+        "program_id": program_id, "score": run.mean(program_id),
+        "predictors": {name: {"instructions": p.instructions, "demos": p.demos}
+                       for name, p in program.named_predictors()},
+    })
+    return view
+
+
+class LiveOptimizationChart(LiveView):
+    """The notebook view of a running optimization: shows the chart, feeds it from events."""
+
+    EVENTS = ("optimization.candidate", "optimization.step")
+
+    def __init__(self, run: OptimizationProgress):
+        super().__init__(run)
+        self.chart = OptimizationChart(status="starting")
+        self._lock = threading.Lock()
+
+    def _on(self, event: Event) -> None:
+        if not self.mine(event):
+            return
+        a = event.attrs
+        with self._lock:
+            if event.name == "optimization.candidate":
+                self.chart.points = [*self.chart.points, to_jsonable(
+                    {"step": a["step"], "program_id": a["program_id"], "strategy": a["strategy"],
+                     "score": a["score"], "rules": a["rules"], "demos": a["demos"]})]
+            else:  # optimization.step
+                with self.chart.hold_sync():
+                    self.chart.best_line = [*self.chart.best_line,
+                                            {"step": a["step"], "score": a["best_so_far_score"]}]
+                    self.chart.baseline = a["baseline_mean"]
+                    self.chart.best_program = best_program_view(self.run, a["best_so_far_id"])
+                    self.chart.status = (f"step {a['step'] + 1} of {a['max_steps']}: best so "
+                                         f"far {a['best_so_far_score']:.3f}")
+
+    def _show(self) -> None:
+        from IPython.display import display
+
+        display(self.chart)  # type: ignore[no-untyped-call]
+
+    def _close(self) -> None:
+        result = self.run.result
+        if result.final_score is not None:
+            self.chart.status = (f"done: baseline {result.baseline_score:.3f} -> final "
+                                 f"{result.final_score:.3f} (program {result.final_program_id})")
+            self.chart.best_program = best_program_view(self.run, result.final_program_id)
+        elif result.partial:
+            self.chart.status = f"stopped ({result.stop_reason}): best program so far returned"
