@@ -56,7 +56,7 @@ def main() -> None:
     t0 = time.perf_counter()
     store.list()
     t1 = time.perf_counter()
-    loaded = store.load(exp.id)
+    loaded = dx.Experiment.load(exp.id, store=store)
     loaded.program("cot")
     t2 = time.perf_counter()
     print(f"wall {wall:.1f} s; record {Path(path).stat().st_size / 1e6:.2f} MB at {path}; "

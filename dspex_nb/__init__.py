@@ -42,6 +42,7 @@ from dspex_nb.experiments import (
     Arm,
     Experiment,
     ExperimentComparison,
+    ExperimentRecord,
     ExperimentStore,
     compare_experiments,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "Example",
     "Experiment",
     "ExperimentComparison",
+    "ExperimentRecord",
     "ExperimentStore",
     "FormatError",
     "Harness",

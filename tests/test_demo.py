@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dspex_nb.experiments import ExperimentStore
+from dspex_nb.experiments import Experiment
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +26,6 @@ def test_demo_command_classifies_and_reports(tmp_path: Path) -> None:
     assert "tokens" in run.stdout
     [record] = list(store.glob("*/experiment.json"))
     assert f"stored in {record}" in run.stdout
-    loaded = ExperimentStore(store).load(record.parent.name)
+    loaded = Experiment.load(record.parent.name, store=store)
     assert loaded.status == "finished"
     assert f"  {loaded.verdict}: optimized vs baseline, sentiment_match" in run.stdout

@@ -17,7 +17,7 @@ import pytest
 
 import dspex_nb as dx
 from dspex_nb.evaluation.comparison import MetricDelta
-from dspex_nb.experiments.experiment import judge
+from dspex_nb.experiments.verdict import judge
 from dspex_nb.lm import LMRequest
 
 RULE = "RULE: always answer yes."
@@ -73,28 +73,29 @@ def test_run_evaluates_both_arms_on_the_same_devset_and_supports_the_hypothesis(
 
 def test_the_record_holds_snapshots_settings_versions_timings_and_totals(tmp_path: Path) -> None:
     exp = _experiment(tmp_path).run(trainset=_examples(8, "t"), devset=_examples(6))
-    record = dx.ExperimentStore(tmp_path / "store").load_record(exp.id)
-    optimized = record["arms"]["optimized"]
-    assert RULE not in json.dumps(optimized["program_before"])
-    assert RULE in json.dumps(optimized["program_after"])
-    assert optimized["optimizer"]["name"] == "SIMBA"
-    assert optimized["optimizer"]["settings"]["bsize"] == 4
-    assert optimized["optimization"]["final_score"] == 1.0
-    assert optimized["timings"]["optimize_s"] > 0 and optimized["timings"]["evaluate_s"] > 0
-    assert optimized["tokens"]["optimization"] > 0
-    assert record["environment"]["dspex_nb"] == dx.__version__
-    assert record["environment"]["python"]
-    assert record["seed"] == 0
-    assert record["dataset"]["dev_n"] == 6 and record["dataset"]["train_n"] == 8
-    assert record["tokens"] == sum(sum(a["tokens"].values()) for a in record["arms"].values())
-    deltas = record["comparisons"][0]["deltas"]
+    record = dx.ExperimentStore(tmp_path / "store").load(exp.id)
+    optimized = record.arms["optimized"]
+    assert RULE not in json.dumps(optimized.program_before)
+    assert RULE in json.dumps(optimized.program_after)
+    assert optimized.optimizer is not None and optimized.optimizer.name == "SIMBA"
+    assert optimized.optimizer.settings["bsize"] == 4
+    assert optimized.optimization is not None and optimized.optimization.final_score == 1.0
+    assert optimized.timings["optimize_s"] > 0 and optimized.timings["evaluate_s"] > 0
+    assert optimized.tokens["optimization"] > 0
+    assert record.environment["dspex_nb"] == dx.__version__
+    assert record.environment["python"]
+    assert record.seed == 0
+    assert record.dataset is not None
+    assert record.dataset.dev_n == 6 and record.dataset.train_n == 8
+    assert record.tokens == sum(sum(a.tokens.values()) for a in record.arms.values())
+    deltas = record.comparisons[0].deltas
     assert set(deltas) == {"answer_exact_match", "tokens"}
-    assert deltas["answer_exact_match"]["delta"] == 1.0
+    assert deltas["answer_exact_match"].delta == 1.0
 
 
 def test_a_stored_experiment_reloads_with_runnable_programs(tmp_path: Path) -> None:
     exp = _experiment(tmp_path).run(trainset=_examples(8, "t"), devset=_examples(4))
-    loaded = dx.ExperimentStore(tmp_path / "store").load(exp.id)
+    loaded = dx.Experiment.load(exp.id, store=tmp_path / "store")
     assert loaded.verdict == "supported"
     optimized = loaded.program("optimized", lm=dx.ScriptedLM(_answer))
     baseline = loaded.program("baseline", lm=dx.ScriptedLM(_answer))
@@ -110,7 +111,8 @@ def test_a_stored_experiment_reloads_with_runnable_programs(tmp_path: Path) -> N
 def test_no_change_is_not_supported(tmp_path: Path) -> None:
     never = dx.ScriptedLM(lambda r: {"answer": "no", "discussion": "-", "module_advice": {}})
     exp = _experiment(tmp_path, lm=never).run(trainset=_examples(8, "t"), devset=_examples(6))
-    assert exp.record["comparisons"][0]["deltas"]["answer_exact_match"]["delta"] == 0.0
+    assert exp.record is not None
+    assert exp.record.comparisons[0].deltas["answer_exact_match"].delta == 0.0
     assert exp.verdict == "not supported"
 
 
@@ -144,16 +146,17 @@ def test_arms_share_the_devset_and_each_is_compared_with_the_control(tmp_path: P
         metrics=[dx.metrics.answer_exact_match], dependent_variables=["tokens",
                                                                       "answer_exact_match"],
         store=tmp_path, display="none").run(devset=_examples(10))
-    assert [c["arm"] for c in exp.record["comparisons"]] == ["b", "c"]
-    assert all(c["control"] == "a" for c in exp.record["comparisons"])
+    assert exp.record is not None
+    assert [c.arm for c in exp.record.comparisons] == ["b", "c"]
+    assert all(c.control == "a" for c in exp.record.comparisons)
     assert len(lm_a.requests) == len(lm_b.requests) == len(lm_c.requests) == 10
-    by_arm = {c["arm"]: c for c in exp.record["comparisons"]}
-    assert by_arm["b"]["verdict"] == "supported"  # 20 fewer tokens on every example
-    assert by_arm["b"]["deltas"]["tokens"]["delta"] == -20.0
-    assert by_arm["c"]["deltas"]["answer_exact_match"]["delta"] == -1.0
-    assert len(by_arm["c"]["flipped"]) == 10
-    assert by_arm["c"]["flipped"][0]["direction"] == "lost"
-    assert exp.record["arms"]["b"]["models"] == ["model-b"]
+    by_arm = {c.arm: c for c in exp.record.comparisons}
+    assert by_arm["b"].verdict == "supported"  # 20 fewer tokens on every example
+    assert by_arm["b"].deltas["tokens"].delta == -20.0
+    assert by_arm["c"].deltas["answer_exact_match"].delta == -1.0
+    assert len(by_arm["c"].flipped) == 10
+    assert by_arm["c"].flipped[0].direction == "lost"
+    assert exp.record.arms["b"].models == ["model-b"]
     assert exp.summary().loc["b", "model"] == "b"
 
 
@@ -186,14 +189,16 @@ def test_stopping_during_optimization_keeps_the_baseline_and_marks_the_run(
 
     holder["exp"] = exp = _experiment(tmp_path, lm=dx.ScriptedLM(stop_midway))
     exp.run(trainset=_examples(8, "t"), devset=_examples(6))
-    record = dx.ExperimentStore(tmp_path / "store").load_record(exp.id)
-    assert record["status"] == "interrupted"
-    assert record["stop_reason"] == "test stop"
-    assert record["arms"]["baseline"]["status"] == "finished"
-    assert record["arms"]["baseline"]["report"]["results"]
-    assert record["arms"]["optimized"]["status"] == "interrupted"
-    assert record["arms"]["optimized"]["optimization"]["partial"] is True
-    assert record["verdict"] == "inconclusive"
+    record = dx.ExperimentStore(tmp_path / "store").load(exp.id)
+    assert record.status == "interrupted"
+    assert record.stop_reason == "test stop"
+    assert record.arms["baseline"].status == "finished"
+    assert record.arms["baseline"].report is not None
+    assert record.arms["baseline"].report.results
+    assert record.arms["optimized"].status == "interrupted"
+    assert record.arms["optimized"].optimization is not None
+    assert record.arms["optimized"].optimization.partial is True
+    assert record.verdict == "inconclusive"
 
 
 class _BrokenOptimizer:
@@ -210,10 +215,10 @@ def test_an_optimizer_error_is_recorded_before_it_is_raised(tmp_path: Path) -> N
     exp = _experiment(tmp_path, optimizer=_BrokenOptimizer())
     with pytest.raises(RuntimeError, match="optimizer bug"):
         exp.run(trainset=_examples(4, "t"), devset=_examples(3))
-    record = dx.ExperimentStore(tmp_path / "store").load_record(exp.id)
-    assert record["status"] == "failed"
-    assert record["error"] == "RuntimeError: optimizer bug"
-    assert record["arms"]["baseline"]["status"] == "finished"
+    record = dx.ExperimentStore(tmp_path / "store").load(exp.id)
+    assert record.status == "failed"
+    assert record.error == "RuntimeError: optimizer bug"
+    assert record.arms["baseline"].status == "finished"
 
 
 @pytest.mark.parametrize(("options", "message"), [
@@ -236,7 +241,7 @@ def test_an_optimizer_arm_needs_a_trainset(tmp_path: Path) -> None:
 
 def test_a_loaded_experiment_does_not_run_again(tmp_path: Path) -> None:
     exp = _experiment(tmp_path).run(trainset=_examples(8, "t"), devset=_examples(3))
-    loaded = dx.ExperimentStore(tmp_path / "store").load(exp.id)
+    loaded = dx.Experiment.load(exp.id, store=tmp_path / "store")
     with pytest.raises(dx.ConfigurationError, match="loaded"):
         loaded.run(devset=_examples(3))
 
@@ -300,12 +305,14 @@ def test_measures_taken_on_cached_answers_carry_a_caveat(tmp_path: Path) -> None
                              display="none").run(devset=_examples(4))
 
     first = run()  # arm b asks what arm a asked: its answers come from the cache
-    assert [c.split(" were")[0] for c in first.record["caveats"]] == \
+    assert first.record is not None
+    assert [c.split(" were")[0] for c in first.record.caveats] == \
         ["4 of 4 LM calls of arm 'b'"]
     again = run()
-    assert len(again.record["caveats"]) == 2
+    assert again.record is not None
+    assert len(again.record.caveats) == 2
     assert "4 of 4 LM calls of arm 'a' were answered from the cache" in again.verdict_text
-    assert again.record["arms"]["a"]["lm_calls"] == {"evaluation": 4, "evaluation_cached": 4}
+    assert again.record.arms["a"].lm_calls == {"evaluation": 4, "evaluation_cached": 4}
 
 
 def test_running_again_stores_a_second_experiment(tmp_path: Path) -> None:
@@ -329,11 +336,12 @@ def test_ctrl_c_during_an_evaluation_keeps_the_partial_report(tmp_path: Path) ->
         exp.run(devset=_examples(200))  # 5 s of work: Ctrl-C lands in arm "a"
     finally:
         timer.cancel()
-    record = dx.ExperimentStore(tmp_path).load_record(exp.id)
-    assert record["status"] == "interrupted"
-    assert record["arms"]["a"]["status"] == "interrupted"
-    assert 0 < len(record["arms"]["a"]["report"]["results"]) < 200
-    assert record["arms"]["b"]["status"] == "skipped"
+    record = dx.ExperimentStore(tmp_path).load(exp.id)
+    assert record.status == "interrupted"
+    assert record.arms["a"].status == "interrupted"
+    assert record.arms["a"].report is not None
+    assert 0 < len(record.arms["a"].report.results) < 200
+    assert record.arms["b"].status == "skipped"
 
 
 class _Terminal(io.StringIO):

@@ -49,7 +49,7 @@ def test_parent_and_arm_runs_hold_params_metrics_and_artifacts(
     logged = json.loads(Path(client.download_artifacts(parent_id, "experiment.json",
                                                        str(tmp_path))).read_text())
     assert logged["id"] == exp.id
-    assert logged["comparisons"] == json.loads(json.dumps(exp.record["comparisons"]))
+    assert logged["comparisons"] == json.loads(json.dumps(exp.record.to_dict()["comparisons"]))
 
     children = client.search_runs([parent.info.experiment_id],
                                   f"tags.mlflow.parentRunId = '{parent_id}'")

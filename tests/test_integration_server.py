@@ -88,11 +88,11 @@ def test_an_experiment_on_the_server_reloads_and_reruns_through_it(
         metrics=[lambda e, p, t=None: p.sentiment == e.sentiment],
         store=tmp_path, display="none", concurrency=2).run(devset=devset)
     assert exp.status == "finished"
-    assert exp.record["arms"]["terse"]["models"] == ["smollm2"]
+    assert exp.record is not None and exp.record.arms["terse"].models == ["smollm2"]
     assert exp.report("terse").failures == 0
     assert exp.verdict in ("supported", "not supported", "inconclusive")
     # The arm's LM (model and server, no key) is in the record: the program runs again on it.
-    program = dx.ExperimentStore(tmp_path).load(exp.id).program("terse")
+    program = dx.Experiment.load(exp.id, store=tmp_path).program("terse")
     assert program.predictors()[0].lm is not None
     assert program.predictors()[0].lm.server == lm.server
     rerun = [program(sentence=r.example["sentence"]).sentiment

@@ -39,7 +39,7 @@ import dspex_nb as dx
 
 store = dx.ExperimentStore(sys.argv[1])
 [experiment_id] = store.ids()
-exp = store.load(experiment_id)
+exp = dx.Experiment.load(experiment_id, store=store)
 program = exp.program("optimized")
 results = exp.report("optimized").results
 with dx.context(cache=False):

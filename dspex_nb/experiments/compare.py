@@ -27,24 +27,26 @@ class ExperimentComparison:
         rows = []
         for exp in self.experiments:
             record = exp.record
-            deltas = {c["arm"]: c for c in record.get("comparisons", [])}
-            for arm, data in (record.get("arms") or {}).items():
+            if record is None:
+                continue
+            deltas = {c.arm: c for c in record.comparisons}
+            dataset = record.dataset
+            for arm, data in record.arms.items():
                 row: dict[str, Any] = {
-                    "experiment": record.get("id"), "name": record.get("name"), "arm": arm,
-                    "status": data.get("status"), "verdict": record.get("verdict"),
-                    "dataset": (record.get("dataset") or {}).get("name"),
-                    "dev_fingerprint": (record.get("dataset") or {}).get("dev_fingerprint"),
-                    **{f"var.{k}": v for k, v in (data.get("variables") or {}).items()},
+                    "experiment": record.id, "name": record.name, "arm": arm,
+                    "status": data.status, "verdict": record.verdict,
+                    "dataset": dataset.name if dataset else None,
+                    "dev_fingerprint": dataset.dev_fingerprint if dataset else None,
+                    **{f"var.{k}": v for k, v in data.variables.items()},
                 }
-                for var, s in (data.get("summary") or {}).items():
-                    row.update({var: s["mean"], f"{var}_low": s["ci_low"],
-                                f"{var}_high": s["ci_high"]})
+                for var, s in data.summary.items():
+                    row.update({var: s.mean, f"{var}_low": s.ci_low, f"{var}_high": s.ci_high})
                 comparison = deltas.get(arm)
                 if comparison is not None:
-                    d = comparison["deltas"][comparison["primary"]]
-                    row.update({"delta_of": comparison["primary"], "delta": d["delta"],
-                                "delta_low": d["ci_low"], "delta_high": d["ci_high"],
-                                "p_value": d["p_value"], "arm_verdict": comparison["verdict"]})
+                    d = comparison.deltas[comparison.primary]
+                    row.update({"delta_of": comparison.primary, "delta": d.delta,
+                                "delta_low": d.ci_low, "delta_high": d.ci_high,
+                                "p_value": d.p_value, "arm_verdict": comparison.verdict})
                 rows.append(row)
         return pd.DataFrame(rows)
 
@@ -66,7 +68,7 @@ def compare_experiments(experiments: Sequence[Experiment | str], *,
             continue
         if not isinstance(store, ExperimentStore):
             store = ExperimentStore(store) if store is not None else ExperimentStore()
-        loaded.append(store.load(item))
+        loaded.append(Experiment.load(item, store=store))
     if not loaded:
         raise ValueError("compare_experiments needs at least one experiment")
     return ExperimentComparison(loaded)

@@ -63,9 +63,9 @@ def log_to_mlflow(experiment: Experiment, *, tracking_uri: str | None = None,
     """Log the experiment; returns the parent run's id. `tracking_uri` defaults to MLflow's own
     (the MLFLOW_TRACKING_URI environment variable); the MLflow experiment is `experiment_name`,
     else "dspex_nb/<name>"."""
-    record = experiment.record
-    if not record:
+    if experiment.record is None:
         raise ConfigurationError("this experiment has not run: nothing to log")
+    record = experiment.record.to_dict()  # MLflow gets the stored document, as JSON
     client = _client(tracking_uri)
     name = experiment_name or f"dspex_nb/{record['name']}"
     found = client.get_experiment_by_name(name)

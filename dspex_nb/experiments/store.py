@@ -1,5 +1,7 @@
 """`ExperimentStore`: experiment records on local disk, one folder per experiment.
 
+It deals in `ExperimentRecord`s only (`dx.Experiment.load(id)` makes a runnable experiment of
+one).
 Each record is `<root>/<id>/experiment.json`, written atomically: a crash mid-write (even a
 SIGKILL) leaves the previous complete record, never a corrupt one. Temp files of interrupted
 writes start with "." and are ignored. Records carry a format version: an older one is
@@ -19,16 +21,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from dspex_nb._atomic import write_atomic
-from dspex_nb._formats import check, stamp
-from dspex_nb.errors import FormatError
+from dspex_nb.errors import DspexError, FormatError
+from dspex_nb.experiments.record import RECORD_VERSION, ExperimentRecord
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from dspex_nb.experiments.experiment import Experiment
-
-RECORD_FORMAT = "dspex_nb.experiment"
-RECORD_VERSION = 1
 RECORD_FILE = "experiment.json"
 SUMMARY_FILE = "summary.json"  # the listing fields alone, so list() need not parse records
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -57,19 +55,15 @@ class ExperimentStore:
         """The record file of an experiment (whether or not it exists yet)."""
         return self._file(experiment_id)
 
-    def save(self, record: dict[str, Any]) -> str:
-        """Write (or overwrite) a record; it gets an id and a creation time if it has none."""
-        data = dict(record)
-        data.setdefault("id", new_id(str(data.get("name", "experiment"))))
-        data.setdefault("created_at", time.time())
-        payload = orjson.dumps(stamp(data, RECORD_FORMAT, RECORD_VERSION), default=str,
-                               option=orjson.OPT_INDENT_2)
-        path = self._file(data["id"])
+    def save(self, record: ExperimentRecord) -> str:
+        """Write (or overwrite) a record, atomically; its summary after it."""
+        payload = orjson.dumps(record.to_dict(), default=str, option=orjson.OPT_INDENT_2)
+        path = self._file(record.id)
         write_atomic(path, payload)
         # After the record: a summary older than its record (a crash in between) is not used.
-        summary = {k: data.get(k) for k in SUMMARY_FIELDS}
+        summary = {k: getattr(record, k) for k in SUMMARY_FIELDS}
         write_atomic(path.with_name(SUMMARY_FILE), orjson.dumps(summary, default=str))
-        return str(data["id"])
+        return record.id
 
     def _summary(self, experiment_id: str, fields: Any) -> dict[str, Any]:
         """The listing fields from summary.json when it is newer than the record and has
@@ -86,12 +80,13 @@ class ExperimentStore:
                 return summary
             except orjson.JSONDecodeError:
                 pass
-        return self.load_record(experiment_id)
+        return self._read(experiment_id)
 
-    def load_record(self, experiment_id: str) -> dict[str, Any]:
+    def _read(self, experiment_id: str) -> dict[str, Any]:
+        """The record's JSON document, upgraded to this version's form."""
         path = self._file(experiment_id)
         if not path.is_file():
-            raise KeyError(f"no experiment {experiment_id!r} in {self.root}")
+            raise DspexError(f"no experiment {experiment_id!r} in {self.root}")
         try:
             data = orjson.loads(path.read_bytes())
         except orjson.JSONDecodeError as exc:
@@ -104,13 +99,13 @@ class ExperimentStore:
         if isinstance(data, dict) and data.get("version", 0) < RECORD_VERSION:
             raise FormatError(f"{path} has record version {data.get('version')}, which this "
                               f"dspex_nb cannot upgrade (it reads {RECORD_VERSION})")
-        return check(data, RECORD_FORMAT, RECORD_VERSION, "experiment record")
+        result: dict[str, Any] = data
+        return result
 
-    def load(self, experiment_id: str) -> Experiment:
-        """The experiment, its programs runnable again: `store.load(id).program("optimized")`."""
-        from dspex_nb.experiments.experiment import Experiment
-
-        return Experiment.from_record(self.load_record(experiment_id), store=self)
+    def load(self, experiment_id: str) -> ExperimentRecord:
+        """The record; `dx.Experiment.load(id)` makes a runnable experiment of it."""
+        return ExperimentRecord.from_dict(self._read(experiment_id),
+                                          source=str(self._file(experiment_id)))
 
     def ids(self) -> list[str]:
         if not self.root.is_dir():
@@ -139,7 +134,7 @@ class ExperimentStore:
     def delete(self, experiment_id: str) -> None:
         folder = self._file(experiment_id).parent
         if not folder.is_dir():
-            raise KeyError(f"no experiment {experiment_id!r} in {self.root}")
+            raise DspexError(f"no experiment {experiment_id!r} in {self.root}")
         shutil.rmtree(folder)
 
     def __repr__(self) -> str:

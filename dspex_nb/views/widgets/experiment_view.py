@@ -5,6 +5,7 @@ and each arm's instructions and demos beside the control's."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 import anywidget
@@ -12,6 +13,7 @@ import traitlets
 
 from dspex_nb._json import to_jsonable
 from dspex_nb.experiments import Experiment, ExperimentComparison
+from dspex_nb.experiments.record import ArmRecord
 from dspex_nb.modules.module import predictor_states
 from dspex_nb.views.widgets._static import bundle
 
@@ -35,8 +37,8 @@ class ExperimentView(anywidget.AnyWidget):
         super().__init__(experiments=[experiment_view(e) for e in items], **kwargs)
 
 
-def _programs(arm: dict[str, Any]) -> dict[str, Any]:
-    doc = arm.get("program_after") or arm.get("program_before") or {}
+def _programs(arm: ArmRecord) -> dict[str, Any]:
+    doc = arm.program_after or arm.program_before or {}
     return {name: {"instructions": (s.get("signature") or {}).get("instructions", ""),
                    "demos": s.get("demos", [])}
             for name, s in predictor_states(doc.get("state") or {}).items()}
@@ -45,27 +47,32 @@ def _programs(arm: dict[str, Any]) -> dict[str, Any]:
 def experiment_view(exp: Experiment) -> dict[str, Any]:
     """The widget's data for one experiment: plain JSON, read from its record."""
     record = exp.record
-    arms = record.get("arms") or {}
-    points = [{"experiment": record.get("name"), "arm": name, "variable": var,
-               "label": name, **summary}
-              for name, arm in arms.items() for var, summary in arm.get("summary", {}).items()]
+    if record is None:
+        return {"id": exp.id, "name": exp.name, "hypothesis": exp.hypothesis,
+                "status": "not run", "arms": [], "points": [], "comparisons": [],
+                "programs": {}}
+    arms = record.arms
+    points = [{"experiment": record.name, "arm": name, "variable": var, "label": name,
+               **asdict(summary)}
+              for name, arm in arms.items() for var, summary in arm.summary.items()]
     comparisons = [{
-        "arm": c["arm"], "control": c["control"], "verdict": c["verdict"],
-        "statement": c["statement"], "primary": c["primary"],
-        "deltas": [{"variable": var, **{k: v for k, v in d.items() if k != "metric"}}
-                   for var, d in c["deltas"].items()],
-        "flipped": c.get("flipped", [])[:MAX_FLIPPED], "flipped_total": len(c.get("flipped", [])),
-    } for c in record.get("comparisons", [])]
+        "arm": c.arm, "control": c.control, "verdict": c.verdict,
+        "statement": c.statement, "primary": c.primary,
+        "deltas": [{"variable": var, **{k: v for k, v in asdict(d).items() if k != "metric"}}
+                   for var, d in c.deltas.items()],
+        "flipped": [asdict(f) for f in c.flipped[:MAX_FLIPPED]],
+        "flipped_total": len(c.flipped),
+    } for c in record.comparisons]
     view: dict[str, Any] = to_jsonable({
-        "id": record.get("id"), "name": record.get("name"),
-        "hypothesis": record.get("hypothesis"), "status": record.get("status"),
-        "verdict": record.get("verdict"), "verdict_text": record.get("verdict_text"),
-        "control": record.get("control"),
-        "dependent_variables": record.get("dependent_variables", []),
-        "expect": record.get("expect", {}),
-        "dataset": record.get("dataset", {}),
-        "arms": [{"name": name, "status": a.get("status"), "variables": a.get("variables", {}),
-                  "models": a.get("models", [])} for name, a in arms.items()],
+        "id": record.id, "name": record.name,
+        "hypothesis": record.hypothesis, "status": record.status,
+        "verdict": record.verdict, "verdict_text": record.verdict_text,
+        "control": record.control,
+        "dependent_variables": record.dependent_variables,
+        "expect": record.expect,
+        "dataset": asdict(record.dataset) if record.dataset else {},
+        "arms": [{"name": name, "status": a.status, "variables": a.variables,
+                  "models": a.models} for name, a in arms.items()],
         "points": points, "comparisons": comparisons,
         "programs": {name: _programs(a) for name, a in arms.items()},
     })
