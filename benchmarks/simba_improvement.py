@@ -102,7 +102,7 @@ def run_dspy(train: list[dict[str, str]], dev: list[dict[str, str]], *,
     from dspex_nb.lm import bundled_model_path
 
     sys.path.insert(0, str(ROOT))
-    from tests.llama_server import LlamaServer
+    from tests.support.llama_server import LlamaServer
 
     # Two threads, as the in-process model uses (the server's default is cpu_count // 2).
     server = LlamaServer(bundled_model_path(), n_threads=2).start()

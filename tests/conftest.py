@@ -16,10 +16,10 @@ from dspex_nb import settings
 from dspex_nb.caching import cache as cache_module
 from dspex_nb.lm import LocalLM, bundled_model_path
 from dspex_nb.lm import openai as openai_lm
-from tests.fault_server import FaultServer
-from tests.jupyter_lab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
-from tests.llama_server import LlamaServer
-from tests.mlflow_server import MLFLOW, MlflowServer
+from tests.support.fault_server import FaultServer
+from tests.support.jupyter_lab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
+from tests.support.llama_server import LlamaServer
+from tests.support.mlflow_server import MLFLOW, MlflowServer
 
 
 @pytest.fixture(autouse=True)

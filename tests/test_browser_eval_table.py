@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
 
-from tests.jupyter_lab import JupyterLab, screenshot
+from tests.support.jupyter_lab import JupyterLab, screenshot, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -41,18 +40,14 @@ def test_eval_table_streams_rows_matches_the_report_and_escapes_lm_text(
     jupyter_lab.open_and_run(page, name)
     page.wait_for_selector(".dx-eval", timeout=90_000)
 
-    counts: list[int] = []
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        rows = page.query_selector("[data-rows]")
-        if rows is not None:
-            value = int(rows.get_attribute("data-rows") or 0)
-            if not counts or counts[-1] != value:
-                counts.append(value)
-            if value == 40 and page.query_selector(".dx-eval .status") and "done" in (
-                    page.text_content(".dx-eval .status") or ""):
-                break
-        time.sleep(0.1)
+    def rows() -> int:
+        element = page.query_selector("[data-rows]")
+        return int(element.get_attribute("data-rows") or 0) if element else 0
+
+    def finished() -> bool:
+        return rows() == 40 and "done" in (page.text_content(".dx-eval .status") or "")
+
+    counts = watch(rows, finished)
     assert counts[-1] == 40
     assert len(counts) >= 3, counts  # rows arrived in batches while the run went on
 

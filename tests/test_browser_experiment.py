@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.jupyter_lab import JupyterLab, screenshot
+from tests.support.jupyter_lab import JupyterLab, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

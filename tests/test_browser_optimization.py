@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
-from tests.jupyter_lab import JupyterLab, screenshot
+from tests.support.jupyter_lab import JupyterLab, screenshot, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -44,16 +43,11 @@ def test_chart_gains_points_while_compile_runs_and_shows_rule_text(
     page = browser_page
     jupyter_lab.open_and_run(page, name)
     page.wait_for_selector(".dx-opt svg", timeout=90_000)
-    counts: list[int] = []
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    def points() -> int:
         element = page.query_selector(".dx-opt [data-points], [data-points]")
-        value = int(element.get_attribute("data-points") or 0) if element else 0
-        if not counts or counts[-1] != value:
-            counts.append(value)
-        if "done:" in (page.text_content(".dx-opt .muted") or ""):
-            break
-        time.sleep(0.1)
+        return int(element.get_attribute("data-points") or 0) if element else 0
+
+    counts = watch(points, lambda: "done:" in (page.text_content(".dx-opt .muted") or ""))
     assert len([c for c in counts if c > 0]) >= 2, counts  # points arrived step by step
     assert counts[-1] >= 4  # at least the baseline of each of 4 steps
     page.wait_for_selector("text=/FINAL /", timeout=30_000)

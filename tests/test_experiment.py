@@ -1,5 +1,6 @@
 """`dx.Experiment`: arms on the same devset, paired deltas, the verdict, and the stored record
-(scripted LMs; the embedded model's run is in test_experiment_local.py)."""
+(scripted LMs; an experiment on the embedded model runs in notebooks/02_experiments.ipynb,
+executed and re-run in a fresh process by test_notebooks.py)."""
 
 from __future__ import annotations
 

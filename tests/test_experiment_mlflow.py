@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 import dspex_nb as dx
-from tests.fault_server import FaultServer, ok
-from tests.mlflow_server import MlflowServer
+from tests.support.fault_server import FaultServer, ok
+from tests.support.mlflow_server import MlflowServer
 
 pytestmark = pytest.mark.integration
 SECRET = "sk-mlflow-SECRET-42"

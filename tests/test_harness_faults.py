@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 import dspex_nb as dx
-from tests.fault_server import FaultServer, hang, malformed, ok, status
+from tests.support.fault_server import FaultServer, hang, malformed, ok, status
 
 pytestmark = pytest.mark.integration
 

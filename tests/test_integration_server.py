@@ -9,7 +9,7 @@ from typing import Literal
 import pytest
 
 import dspex_nb as dx
-from tests.llama_server import LlamaServer
+from tests.support.llama_server import LlamaServer
 
 pytestmark = pytest.mark.integration
 

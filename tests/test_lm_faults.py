@@ -7,7 +7,8 @@ import json
 import pytest
 
 import dspex_nb as dx
-from tests.fault_server import FaultServer, free_port, hang, malformed, ok, status
+from tests.support.fault_server import FaultServer, hang, malformed, ok, status
+from tests.support.processes import free_port
 
 FAST = dx.RetryPolicy(max_retries=3, base_delay=0.01, max_delay=0.02)
 

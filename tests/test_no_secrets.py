@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import dspex_nb as dx
-from tests.fault_server import FaultServer, ok, status
+from tests.support.fault_server import FaultServer, ok, status
 
 SECRET = "sk-test-SECRET-0123456789abcdef"
 

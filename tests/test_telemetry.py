@@ -9,7 +9,7 @@ import pytest
 
 import dspex_nb as dx
 from dspex_nb.telemetry import Event, Span
-from tests.fault_server import FaultServer, ok, status
+from tests.support.fault_server import FaultServer, ok, status
 
 
 @pytest.fixture

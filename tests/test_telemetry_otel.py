@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import dspex_nb as dx
-from tests.fault_server import FaultServer, ok
+from tests.support.fault_server import FaultServer, ok
 
 
 @pytest.fixture

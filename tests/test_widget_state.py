@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dspex_nb as dx
 from dspex_nb.views.widgets import Dashboard, ExperimentView, TraceView
-from tests.fault_server import FaultServer, ok
+from tests.support.fault_server import FaultServer, ok
 
 
 def test_widget_state_holds_no_api_key(fault_server: FaultServer) -> None:

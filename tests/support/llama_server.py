@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests import server_process
-from tests.fault_server import free_port
+from tests.support import processes
+from tests.support.processes import free_port
 
 
 class LlamaServer:
@@ -23,9 +23,9 @@ class LlamaServer:
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120.0) -> LlamaServer:
-        self._proc = server_process.start(self._cmd, log=self.log, ready_url=f"{self.url}/models",
+        self._proc = processes.start(self._cmd, log=self.log, ready_url=f"{self.url}/models",
                                           what="llama_cpp.server", timeout=timeout, poll=0.2)
         return self
 
     def stop(self) -> None:
-        server_process.stop(self._proc, grace=10)
+        processes.stop(self._proc, grace=10)

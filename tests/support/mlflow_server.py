@@ -8,8 +8,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests import server_process
-from tests.fault_server import free_port
+from tests.support import processes
+from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 MLFLOW = Path(os.environ.get("DSPEX_MLFLOW_SERVER", ROOT / ".venv-mlflow" / "bin" / "mlflow"))
@@ -28,10 +28,10 @@ class MlflowServer:
                "--backend-store-uri", f"sqlite:///{self.root / 'mlflow.db'}",
                "--artifacts-destination", str(self.root / "artifacts"), "--workers", "1"]
         env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
-        self._proc = server_process.start(cmd, log=self.log, ready_url=f"{self.url}/health",
+        self._proc = processes.start(cmd, log=self.log, ready_url=f"{self.url}/health",
                                           what="mlflow server", timeout=timeout, env=env,
                                           cwd=self.root)
         return self
 
     def stop(self) -> None:
-        server_process.stop(self._proc)
+        processes.stop(self._proc)

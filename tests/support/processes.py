@@ -1,13 +1,22 @@
-"""Start a server process for the tests, wait until a URL answers 200, stop it for sure."""
+"""Server processes for the tests: a free loopback port, start and wait until a URL answers
+200, stop for sure."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (the server that takes it binds it a moment later)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def start(cmd: Sequence[str], *, log: Path, ready_url: str, what: str, timeout: float,

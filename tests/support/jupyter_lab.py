@@ -14,13 +14,14 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests import server_process
-from tests.fault_server import free_port
+from tests.support import processes
+from tests.support.processes import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -49,12 +50,12 @@ class JupyterLab:
                f"--port={self.port}", "--IdentityProvider.token=", "--ServerApp.password=",
                "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True",
                f"--ServerApp.root_dir={self.root}", "--allow-root"]
-        self._proc = server_process.start(cmd, log=self.log, ready_url=f"{self.url}/api/status",
+        self._proc = processes.start(cmd, log=self.log, ready_url=f"{self.url}/api/status",
                                           what="jupyter lab", timeout=timeout, env=env)
         return self
 
     def stop(self) -> None:
-        server_process.stop(self._proc)
+        processes.stop(self._proc)
 
     def write_notebook(self, name: str, cells: list[str]) -> str:
         notebook = {
@@ -105,6 +106,22 @@ class JupyterLab:
                 calm_since = None
             time.sleep(0.2)
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+
+def watch(read: Callable[[], int], done: Callable[[], bool], *, timeout: float = 90,
+          every: float = 0.1) -> list[int]:
+    """The distinct values `read()` took, in order, until `done()` (or the timeout): how a
+    browser test sees a live widget grow while the kernel works."""
+    seen: list[int] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = read()
+        if not seen or seen[-1] != value:
+            seen.append(value)
+        if done():
+            break
+        time.sleep(every)
+    return seen
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.support.processes import free_port
 
 
 @dataclass
@@ -53,12 +54,6 @@ def malformed() -> Action:
 
 def hang(seconds: float) -> Action:
     return Action("hang", seconds=seconds)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class FaultServer:
