@@ -53,6 +53,7 @@ from dspex_nb.primitives import Example, Prediction, Score
 from dspex_nb.settings import configure, context
 from dspex_nb.signatures import InputField, OutputField, Signature
 from dspex_nb.telemetry import last_trace, trace
+from dspex_nb.views import terminal
 
 if TYPE_CHECKING:
     from dspex_nb.lm.openai import LM  # served by __getattr__: its HTTP stack loads on first use
@@ -126,8 +127,6 @@ def dashboard(*, interval: float = 0.5) -> Any:
 def _register_views() -> None:
     """Terminal views always; in a running IPython kernel, widgets too (results display as
     widgets, long runs show live tables). Costs nothing outside IPython."""
-    from dspex_nb.views import terminal
-
     terminal.register()
     if "IPython" not in sys.modules:
         return

@@ -30,7 +30,7 @@ from dspex_nb.evaluation._trial import Metric, named_metrics
 from dspex_nb.evaluation.harness import Harness
 from dspex_nb.evaluation.report import EvaluationReport
 from dspex_nb.evaluation.stats import RESAMPLES
-from dspex_nb.experiments import verdict
+from dspex_nb.experiments import mlflow_log, verdict
 from dspex_nb.experiments.record import (
     ArmRecord,
     DatasetInfo,
@@ -392,9 +392,8 @@ class Experiment:
                       experiment_name: str | None = None) -> str:
         """Mirror this experiment to an MLflow tracking server (the `mlflow` extra): a parent
         run with the verdict and deltas, a child run per arm; returns the parent run id."""
-        from dspex_nb.experiments.mlflow_log import log_to_mlflow  # mlflow loads only here
-
-        return log_to_mlflow(self, tracking_uri=tracking_uri, experiment_name=experiment_name)
+        return mlflow_log.log_to_mlflow(self, tracking_uri=tracking_uri,
+                                        experiment_name=experiment_name)
 
     @classmethod
     def load(cls, experiment_id: str, *, store: ExperimentStore | str | Path | None = None
