@@ -35,10 +35,8 @@ print("MEAN", report["answer_exact_match"].mean)
 def test_eval_table_streams_rows_matches_the_report_and_escapes_lm_text(
     jupyter_lab: JupyterLab, browser_page: Any
 ) -> None:
-    name = jupyter_lab.write_notebook("evaluation.ipynb", [CELL])
     page = browser_page
-    jupyter_lab.open_and_run(page, name)
-    page.wait_for_selector(".dx-eval", timeout=90_000)
+    jupyter_lab.run_notebook(page, "evaluation.ipynb", [CELL], ready=".dx-eval")
 
     def rows() -> int:
         element = page.query_selector("[data-rows]")

@@ -42,10 +42,8 @@ exp
 def test_experiment_view_renders_verdict_chart_flips_and_prompt_diff(
     jupyter_lab: JupyterLab, browser_page: Any
 ) -> None:
-    name = jupyter_lab.write_notebook("experiment.ipynb", [CELL])
     page = browser_page
-    jupyter_lab.open_and_run(page, name)
-    page.wait_for_selector(".dx-exp .chart svg", timeout=90_000)
+    jupyter_lab.run_notebook(page, "experiment.ipynb", [CELL], ready=".dx-exp .chart svg")
     printed = page.wait_for_selector("text=/VERDICT /", timeout=30_000).text_content() or ""
     verdict = printed.split("VERDICT ", 1)[1].strip()
     badge = page.query_selector(".dx-exp .verdict")

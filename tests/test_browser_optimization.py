@@ -39,10 +39,8 @@ print("FINAL", simba.result.final_score)
 def test_chart_gains_points_while_compile_runs_and_shows_rule_text(
     jupyter_lab: JupyterLab, browser_page: Any
 ) -> None:
-    name = jupyter_lab.write_notebook("simba.ipynb", [CELL])
     page = browser_page
-    jupyter_lab.open_and_run(page, name)
-    page.wait_for_selector(".dx-opt svg", timeout=90_000)
+    jupyter_lab.run_notebook(page, "simba.ipynb", [CELL], ready=".dx-opt svg")
     def points() -> int:
         element = page.query_selector(".dx-opt [data-points], [data-points]")
         return int(element.get_attribute("data-points") or 0) if element else 0

@@ -26,7 +26,8 @@ def _read(page: Any, selector: str, attribute: str | None = None) -> str | None:
 def test_dashboard_counters_rise_and_chart_gains_points_while_another_cell_runs(
     jupyter_lab: JupyterLab, browser_page: Any
 ) -> None:
-    name = jupyter_lab.write_notebook("dashboard.ipynb", [
+    page = browser_page
+    jupyter_lab.run_notebook(page, "dashboard.ipynb", [
         "import dspex_nb as dx\nboard = dx.dashboard(interval=0.25)\nboard",
         "from typing import Literal\n"
         "lm = dx.LocalLM()  # the real embedded model\n"
@@ -34,10 +35,7 @@ def test_dashboard_counters_rise_and_chart_gains_points_while_another_cell_runs(
         f"for i in range({CALLS}):\n"
         "    classify(sentence=f'review {i}: a fine and moving film', config={'cache': False})\n"
         "print('loop done')",
-    ])
-    page = browser_page
-    jupyter_lab.open_and_run(page, name)
-    page.wait_for_selector(".dx-dash", timeout=90_000)
+    ], ready=".dx-dash")
     page.wait_for_selector(".dx-dash svg", timeout=30_000)
 
     calls_seen: list[int] = []
@@ -74,16 +72,14 @@ def test_dashboard_counters_rise_and_chart_gains_points_while_another_cell_runs(
 def test_trace_view_shows_the_tree_and_lm_text_escaped(
     jupyter_lab: JupyterLab, browser_page: Any
 ) -> None:
-    name = jupyter_lab.write_notebook("trace.ipynb", [
+    page = browser_page
+    jupyter_lab.run_notebook(page, "trace.ipynb", [
         "import dspex_nb as dx\n"
         f"lm = dx.ScriptedLM([{{'answer': {XSS!r}}}])\n"
         "with dx.trace() as t:\n"
         "    dx.Predict('question -> answer', lm=lm)(question='hello?')\n"
         "t",
-    ])
-    page = browser_page
-    jupyter_lab.open_and_run(page, name)
-    page.wait_for_selector(".dx-trace .row", timeout=90_000)
+    ], ready=".dx-trace .row")
     kinds = [r.get_attribute("data-kind") for r in page.query_selector_all(".dx-trace .row")]
     assert kinds == ["trace", "predict", "lm"]
 

@@ -64,13 +64,16 @@ def test_ids_that_could_escape_the_folder_are_refused(tmp_path: Path) -> None:
         ExperimentStore(tmp_path).save(_record("../../etc"))
 
 
+def _stored_with_version(store: ExperimentStore, experiment_id: str, version: int) -> None:
+    """A record on disk as another dspex_nb would have written it: only its version differs."""
+    store.save(_record(experiment_id))
+    path = store.path_of(experiment_id)
+    path.write_text(json.dumps({**json.loads(path.read_text()), "version": version}))
+
+
 def test_a_newer_record_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     store = ExperimentStore(tmp_path)
-    store.save(_record("future"))
-    path = tmp_path / "future" / "experiment.json"
-    data = json.loads(path.read_text())
-    data["version"] = 99
-    path.write_text(json.dumps(data))
+    _stored_with_version(store, "future", 99)
     with pytest.raises(FormatError, match="newer dspex_nb"):
         store.load("future")
 
@@ -78,11 +81,7 @@ def test_a_newer_record_is_refused_with_a_clear_message(tmp_path: Path) -> None:
 def test_an_older_record_is_upgraded_or_refused(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     store = ExperimentStore(tmp_path)
-    store.save(_record("old"))
-    path = tmp_path / "old" / "experiment.json"
-    data = json.loads(path.read_text())
-    data["version"] = 0
-    path.write_text(json.dumps(data))
+    _stored_with_version(store, "old", 0)
     with pytest.raises(FormatError, match="cannot upgrade"):
         store.load("old")
     from dspex_nb.experiments import store as store_module

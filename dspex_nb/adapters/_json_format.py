@@ -12,7 +12,7 @@ import orjson
 
 from dspex_nb._json import to_jsonable
 from dspex_nb.adapters._outputs import validate_outputs
-from dspex_nb.adapters._render import describe_fields, render_value
+from dspex_nb.adapters._render import describe_task, render_value
 from dspex_nb.errors import ParseError
 from dspex_nb.lm.types import LMRequest
 from dspex_nb.signatures import Signature
@@ -22,12 +22,7 @@ from dspex_nb.signatures import Signature
 def system_prompt(signature: type[Signature]) -> str:
     """Built once per signature: it is the same text on every call."""
     keys = ", ".join(f'"{k}"' for k in signature.output_fields)
-    return (
-        f"{signature.instructions}\n\n"
-        f"Inputs:\n{describe_fields(signature.input_fields)}\n\n"
-        f"Outputs:\n{describe_fields(signature.output_fields)}\n\n"
-        f"Reply with one JSON object with exactly the keys {keys}."
-    )
+    return f"{describe_task(signature)}Reply with one JSON object with exactly the keys {keys}."
 
 
 def user_message(signature: type[Signature], values: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import orjson
 
 from dspex_nb._json import json_default
-from dspex_nb.signatures import Field
+from dspex_nb.signatures import Field, Signature
 
 
 def render_value(value: Any) -> str:
@@ -30,3 +30,11 @@ def describe_fields(fields: dict[str, Field]) -> str:
         desc = f": {field.desc}" if field.desc else ""
         lines.append(f"{i}. `{name}` ({describe_type(field)}){desc}")
     return "\n".join(lines)
+
+
+def describe_task(signature: type[Signature]) -> str:
+    """The start of every adapter's system prompt: the instructions, then each input and output
+    field with its type and description; the adapter adds how to format the reply."""
+    return (f"{signature.instructions}\n\n"
+            f"Inputs:\n{describe_fields(signature.input_fields)}\n\n"
+            f"Outputs:\n{describe_fields(signature.output_fields)}\n\n")

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from dspex_nb.adapters._outputs import validate_outputs
-from dspex_nb.adapters._render import describe_fields, render_value
+from dspex_nb.adapters._render import describe_task, render_value
 from dspex_nb.adapters.base import Adapter
 from dspex_nb.errors import ParseError
 from dspex_nb.lm.types import LMRequest
@@ -25,13 +25,8 @@ def _block(values: dict[str, Any], names: list[str]) -> str:
 @functools.lru_cache(maxsize=4096)
 def _system_prompt(signature: type[Signature]) -> str:
     order = " ".join(f"[[ ## {k} ## ]]" for k in signature.output_fields)
-    return (
-        f"{signature.instructions}\n\n"
-        f"Inputs:\n{describe_fields(signature.input_fields)}\n\n"
-        f"Outputs:\n{describe_fields(signature.output_fields)}\n\n"
-        f"Write each output after its marker, in this order: {order}; "
-        f"then end with [[ ## completed ## ]]."
-    )
+    return (f"{describe_task(signature)}Write each output after its marker, in this order: "
+            f"{order}; then end with [[ ## completed ## ]].")
 
 
 class ChatAdapter(Adapter):

@@ -55,3 +55,13 @@ class ExperimentProgress(Protocol):
     def id(self) -> str: ...
     @property
     def record(self) -> Any: ...
+
+
+if TYPE_CHECKING:  # mypy checks that the objects lifecycle code hands to views fulfil these
+    from dspex_nb.evaluation.harness import EvaluationRun
+    from dspex_nb.experiments.experiment import Experiment
+    from dspex_nb.optimize.simba import _Run
+
+    _evaluation: type[EvaluationProgress] = EvaluationRun
+    _optimization: type[OptimizationProgress] = _Run
+    _experiment: type[ExperimentProgress] = Experiment

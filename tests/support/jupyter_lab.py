@@ -11,17 +11,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.support import processes
-from tests.support.processes import free_port
+from tests.support.processes import ServerProcess
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -30,32 +28,35 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 
 
-class JupyterLab:
-    def __init__(self, root: Path):
-        self.root = root
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = root / "jupyter.log"
-        self._proc: subprocess.Popen[bytes] | None = None
+class JupyterLab(ServerProcess):
+    what = "jupyter lab"
+    ready_path = "/api/status"
 
-    def start(self, timeout: float = 90) -> JupyterLab:
+    def __init__(self, root: Path):
+        super().__init__(root / "jupyter.log")
+        self.root = root
+        self.url = self.base_url
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+                f"--port={self.port}", "--IdentityProvider.token=", "--ServerApp.password=",
+                "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True",
+                f"--ServerApp.root_dir={self.root}", "--allow-root"]
+
+    def env(self) -> Mapping[str, str]:
         settings = self.root / ".settings" / "@jupyterlab" / "apputils-extension"
         settings.mkdir(parents=True, exist_ok=True)
         (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
         bin_dir = str(Path(sys.executable).parent)
-        env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
-               "JUPYTERLAB_SETTINGS_DIR": str(self.root / ".settings"),
-               "DSPEX_CACHE_DIR": str(self.root / ".cache")}
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-               f"--port={self.port}", "--IdentityProvider.token=", "--ServerApp.password=",
-               "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True",
-               f"--ServerApp.root_dir={self.root}", "--allow-root"]
-        self._proc = processes.start(cmd, log=self.log, ready_url=f"{self.url}/api/status",
-                                          what="jupyter lab", timeout=timeout, env=env)
-        return self
+        return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+                "JUPYTERLAB_SETTINGS_DIR": str(self.root / ".settings"),
+                "DSPEX_CACHE_DIR": str(self.root / ".cache")}
 
-    def stop(self) -> None:
-        processes.stop(self._proc)
+    def run_notebook(self, page: Any, name: str, cells: list[str], *, ready: str,
+                     timeout_ms: int = 90_000) -> Any:
+        """Write the notebook, open it, run all its cells, and wait for `ready` to appear."""
+        self.open_and_run(page, self.write_notebook(name, cells))
+        return page.wait_for_selector(ready, timeout=timeout_ms)
 
     def write_notebook(self, name: str, cells: list[str]) -> str:
         notebook = {

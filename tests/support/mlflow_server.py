@@ -5,33 +5,31 @@ talk to it with the mlflow-skinny client that dspex_nb's `mlflow` extra installs
 from __future__ import annotations
 
 import os
-import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
-from tests.support import processes
-from tests.support.processes import free_port
+from tests.support.processes import ServerProcess
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 MLFLOW = Path(os.environ.get("DSPEX_MLFLOW_SERVER", ROOT / ".venv-mlflow" / "bin" / "mlflow"))
 
 
-class MlflowServer:
+class MlflowServer(ServerProcess):
+    what = "mlflow server"
+    ready_path = "/health"
+
     def __init__(self, root: Path):
+        super().__init__(root / "mlflow.log")
         self.root = root
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = root / "mlflow.log"
-        self._proc: subprocess.Popen[bytes] | None = None
+        self.url = self.base_url
 
-    def start(self, timeout: float = 120.0) -> MlflowServer:
-        cmd = [str(MLFLOW), "server", "--host", "127.0.0.1", "--port", str(self.port),
-               "--backend-store-uri", f"sqlite:///{self.root / 'mlflow.db'}",
-               "--artifacts-destination", str(self.root / "artifacts"), "--workers", "1"]
-        env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
-        self._proc = processes.start(cmd, log=self.log, ready_url=f"{self.url}/health",
-                                          what="mlflow server", timeout=timeout, env=env,
-                                          cwd=self.root)
-        return self
+    def command(self) -> list[str]:
+        return [str(MLFLOW), "server", "--host", "127.0.0.1", "--port", str(self.port),
+                "--backend-store-uri", f"sqlite:///{self.root / 'mlflow.db'}",
+                "--artifacts-destination", str(self.root / "artifacts"), "--workers", "1"]
 
-    def stop(self) -> None:
-        processes.stop(self._proc)
+    def env(self) -> Mapping[str, str]:
+        return {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+
+    def cwd(self) -> Path:
+        return self.root

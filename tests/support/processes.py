@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -48,3 +49,37 @@ def stop(proc: subprocess.Popen[bytes] | None, grace: float = 15) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+class ServerProcess:
+    """A server the tests start on a free loopback port and always stop. A subclass names its
+    command, the path that answers 200 once it is ready, and any environment it needs."""
+
+    what = "server"
+    ready_path = "/"
+    poll = 0.25
+    grace = 15.0
+
+    def __init__(self, log: Path | None = None):
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log = log or Path(f"/tmp/{type(self).__name__.lower()}-{self.port}.log")
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def env(self) -> Mapping[str, str] | None:
+        return None
+
+    def cwd(self) -> Path | None:
+        return None
+
+    def start(self, timeout: float = 120.0) -> Self:
+        self._proc = start(self.command(), log=self.log, what=self.what, timeout=timeout,
+                           ready_url=self.base_url + self.ready_path, env=self.env(),
+                           cwd=self.cwd(), poll=self.poll)
+        return self
+
+    def stop(self) -> None:
+        stop(self._proc, self.grace)
