@@ -1,9 +1,11 @@
-"""Live views of long operations (evaluation, optimization), without upward imports.
+"""The seam between lifecycle and presentation: live views of long operations (evaluation,
+optimization, experiment) without upward imports.
 
 Lifecycle code asks `open_view(kind, run, display)` for a view; presentation code (the
-terminal bar, notebook widgets) registers factories here when it loads. A view is a context
-manager around the run; it feeds itself from telemetry events and may read `run` (a plain
-object the lifecycle code keeps up to date) for details on request.
+terminal views, notebook widgets) registers factories here when it loads. A view is a context
+manager around the run; it feeds itself from telemetry events and may read `run` only as
+`_protocols.py` declares. This module imports nothing but the standard library: it is the one
+module of `views/` that lower layers import.
 """
 
 from __future__ import annotations
