@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dspex_nb._formats import check, stamp
-from dspex_nb.accounting import LMCallRecord, PredictorCall
+from dspex_nb.accounting import LMCallRecord, PredictorCall, UsageTotals
 from dspex_nb.evaluation.stats import bootstrap_ci, quantile
 
 if TYPE_CHECKING:
@@ -41,6 +41,11 @@ class ExampleResult:
     @property
     def failed(self) -> bool:
         return self.error is not None
+
+    @property
+    def usage(self) -> UsageTotals:
+        return UsageTotals(self.lm_calls, self.cached_calls, self.prompt_tokens,
+                           self.completion_tokens, self.cost_usd)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExampleResult:

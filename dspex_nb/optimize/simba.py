@@ -27,7 +27,7 @@ import orjson
 from dspex_nb import _engine
 from dspex_nb._atomic import write_atomic
 from dspex_nb._formats import check
-from dspex_nb.accounting import recording
+from dspex_nb.accounting import UsageTotals, recording
 from dspex_nb.data.examples import to_examples
 from dspex_nb.evaluation._trial import metric_name, run_trial
 from dspex_nb.lm.base import BaseLM
@@ -325,8 +325,7 @@ class _Run:
                 result: dict[str, str] = dict(advice.module_advice)
             except Exception:
                 result = {}
-        totals = ledger.totals
-        self.count(totals.calls, totals.prompt_tokens, totals.completion_tokens, totals.cost_usd)
+        self.count(ledger.totals)
         return result
 
     def drop_demos(self, program: Module) -> int:
@@ -416,8 +415,7 @@ class _Run:
         names = {id(p): name for name, p in program.named_predictors()}
         result = await run_trial(program, self.trainset[index], index, self.metrics,
                                  span_kind="trajectory", program_id=program_id)
-        self.count(result.lm_calls, result.prompt_tokens, result.completion_tokens,
-                   result.cost_usd)
+        self.count(result.usage)
         calls = [(names.get(c.predictor_id or -1, c.signature), c.inputs, c.outputs)
                  for c in result.trace]
         feedback = next(iter(result.feedback.values()), "") or result.error or ""
@@ -425,13 +423,12 @@ class _Run:
                           feedback, calls, result.lm_calls, result.prompt_tokens,
                           result.completion_tokens, result.cost_usd)
 
-    def count(self, calls: int, prompt_tokens: int, completion_tokens: int,
-              cost_usd: float) -> None:
+    def count(self, usage: UsageTotals) -> None:
         """Add LM calls (and their tokens and cost) to the run's totals."""
-        self.result.lm_calls += calls
-        self.result.prompt_tokens += prompt_tokens
-        self.result.completion_tokens += completion_tokens
-        self.result.cost_usd += cost_usd
+        self.result.lm_calls += usage.calls
+        self.result.prompt_tokens += usage.prompt_tokens
+        self.result.completion_tokens += usage.completion_tokens
+        self.result.cost_usd += usage.cost_usd
 
     # -- final selection ---------------------------------------------------------------------
     async def select_final(self) -> Module:
