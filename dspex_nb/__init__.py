@@ -15,16 +15,19 @@ from dspex_nb._version import __version__ as __version__
 from dspex_nb.adapters import ChatAdapter, JSONAdapter
 from dspex_nb.caching import Cache, current_cache
 from dspex_nb.errors import (
+    ArgumentError,
     AuthenticationError,
     BadResponseError,
     ConfigurationError,
     ContextWindowError,
+    DataError,
     DspexError,
     FormatError,
     InputError,
     LMConnectionError,
     LMError,
     LMTimeoutError,
+    MetricError,
     ParseError,
     RateLimitError,
     ServerError,
@@ -62,6 +65,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LM",
     "SIMBA",
+    "ArgumentError",
     "Arm",
     "AuthenticationError",
     "BadResponseError",
@@ -72,6 +76,7 @@ __all__ = [
     "Comparison",
     "ConfigurationError",
     "ContextWindowError",
+    "DataError",
     "DspexError",
     "EvaluationReport",
     "Example",
@@ -88,6 +93,7 @@ __all__ = [
     "LMError",
     "LMTimeoutError",
     "LocalLM",
+    "MetricError",
     "Module",
     "OptimizationResult",
     "OutputField",

@@ -3,6 +3,9 @@
     DspexError
     ├── SignatureError          a malformed signature (string or class form)
     ├── InputError              missing or ill-typed inputs, caught before any LM call
+    ├── DataError               a data row that cannot be used as given (e.g. an empty gold)
+    ├── MetricError             a metric raised, or returned something not a finite number
+    ├── ArgumentError           an argument value a call cannot use (the message names it)
     ├── ParseError              LM output that cannot be parsed into the output fields
     ├── ConfigurationError      nothing (or something unusable) configured
     ├── FormatError             a saved document of another kind, or from a newer dspex_nb
@@ -43,6 +46,20 @@ class SignatureError(DspexError, ValueError):
 
 class InputError(DspexError, ValueError):
     """Inputs given to a predictor do not match its signature."""
+
+
+class DataError(DspexError, ValueError):
+    """A row of data cannot be used as given: a gold label that is missing, None, or empty
+    after normalization, a metric that returned NaN for it. Never scored as a pass."""
+
+
+class MetricError(DspexError, ValueError):
+    """A metric raised, or returned a score that is not a finite number (NaN, inf, text).
+    In bulk work it is a recorded failure of that example, counted in the summary."""
+
+
+class ArgumentError(DspexError, ValueError):
+    """An argument has a value the call cannot use; the message names the argument."""
 
 
 class ParseError(DspexError, ValueError):

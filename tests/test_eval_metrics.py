@@ -58,3 +58,43 @@ def test_passage_match_looks_inside_retrieved_passages() -> None:
     miss = dx.Prediction(context=["San Francisco Bay Area."])
     assert dx.metrics.answer_passage_match(example, hit) == 1.0
     assert dx.metrics.answer_passage_match(example, miss) == 0.0
+
+
+@pytest.mark.parametrize(("gold", "passage"), [
+    ("18", "The cathedral was finished in 1858."),  # a number inside a longer number
+    ("Rome", "Saint Jerome translated it."),  # a word inside a word
+    ("80", "In 1880 the bridge opened."),
+    ("art", "It was part of the collection."),
+    ("New York", "a new yorker cartoon"),  # the second token only as a prefix
+])
+def test_passage_match_does_not_find_answers_inside_longer_tokens(gold: str, passage: str) -> None:
+    example = dx.Example(question="q", answer=gold)
+    assert dx.metrics.answer_passage_match(example, dx.Prediction(context=[passage])) == 0.0
+
+
+@pytest.mark.parametrize(("gold", "passage"), [
+    ("1858", "The cathedral was finished in 1858."),
+    ("Rome", "He went to Rome, then home."),  # punctuation around it is dropped
+    ("the Denver Broncos", "Denver Broncos won Super Bowl 50."),  # articles normalized away
+    ("Santa Clara", "Levi's Stadium in Santa Clara, California."),
+])
+def test_passage_match_finds_whole_token_sequences(gold: str, passage: str) -> None:
+    example = dx.Example(question="q", answer=gold)
+    assert dx.metrics.answer_passage_match(example, dx.Prediction(context=[passage])) == 1.0
+
+
+@pytest.mark.parametrize("gold", ["the", "an", "", " . ", None, [], ["Paris", "the"]])
+@pytest.mark.parametrize("metric", [dx.metrics.answer_exact_match, dx.metrics.f1_score,
+                                    dx.metrics.answer_passage_match])
+def test_a_gold_that_is_missing_or_empty_after_normalization_is_a_data_error(
+        gold: object, metric: object) -> None:
+    example = dx.Example(question="q", answer=gold)
+    prediction = dx.Prediction(answer="", context=["the an a"])
+    with pytest.raises(dx.DataError, match="gold 'answer'"):
+        metric(example, prediction)  # type: ignore[operator]
+
+
+def test_a_none_prediction_is_an_empty_answer_not_the_text_none() -> None:
+    example = dx.Example(question="q", answer="None")
+    assert dx.metrics.answer_exact_match(example, dx.Prediction(answer=None)) == 0.0
+    assert dx.metrics.f1_score(example, dx.Prediction(answer=None)) == 0.0

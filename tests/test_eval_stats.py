@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from dspex_nb.evaluation.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap
+import dspex_nb as dx
+from dspex_nb.evaluation.stats import (
+    bootstrap_ci,
+    format_p,
+    mcnemar_exact,
+    p_floor,
+    paired_bootstrap,
+)
 
 
 def test_identical_scores_give_zero_delta_and_no_significance() -> None:
@@ -57,3 +66,30 @@ def test_bootstrap_interval_holds_the_mean_and_is_reproducible() -> None:
 def test_paired_scores_need_the_same_length() -> None:
     with pytest.raises(ValueError, match="same examples"):
         paired_bootstrap([1.0, 0.0], [1.0])
+
+
+@pytest.mark.parametrize("side", ["a", "b"])
+def test_a_nan_in_either_arm_refuses_the_paired_test(side: str) -> None:
+    clean = [0.0, 1.0, 1.0, 0.0]
+    dirty = [0.0, math.nan, 1.0, 0.0]
+    a, b = (dirty, clean) if side == "a" else (clean, dirty)
+    with pytest.raises(dx.DataError, match=r"1 of 4 .* NaN"):
+        paired_bootstrap(a, b)
+
+
+def test_a_nan_score_refuses_the_interval() -> None:
+    with pytest.raises(dx.DataError, match="NaN"):
+        bootstrap_ci([1.0, math.nan])
+
+
+@pytest.mark.parametrize("resamples", [0, -1, 2.5, True])
+def test_resamples_below_one_or_not_whole_is_an_argument_error(resamples: object) -> None:
+    with pytest.raises(dx.ArgumentError, match="resamples"):
+        paired_bootstrap([0.0, 1.0], [1.0, 1.0], resamples=resamples)  # type: ignore[arg-type]
+
+
+def test_a_p_value_at_the_bootstrap_floor_is_shown_as_a_bound() -> None:
+    _, _, p = paired_bootstrap([0.0] * 50, [1.0] * 49 + [0.0], resamples=2000)
+    assert p == p_floor(2000) == 1 / 2001
+    assert format_p(p, 2000) == "p < 0.0005 (bootstrap floor, 2000 resamples)"
+    assert format_p(0.0123, 2000) == "p = 0.0123"

@@ -9,11 +9,14 @@ an accounting ledger (`dspex_nb.accounting`), so it is right with telemetry off 
 from __future__ import annotations
 
 import inspect
+import math
+import numbers
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from dspex_nb.accounting import recording
+from dspex_nb.errors import DataError, MetricError
 from dspex_nb.evaluation.report import ExampleResult
 from dspex_nb.primitives import Example, Record
 from dspex_nb.telemetry.spans import span
@@ -56,32 +59,51 @@ async def run_trial(program: Any, example: Example, index: int, metrics: Mapping
                 value = metric(example, prediction, None)
                 if inspect.isawaitable(value):
                     value = await value
-                scores[name] = float(value)
+                scores[name] = _score(name, value)
                 if getattr(value, "feedback", ""):
                     feedback[name] = value.feedback
-            except Exception as exc:
-                error = RuntimeError(f"metric {name} raised {type(exc).__name__}: {exc}")
+            except MetricError as exc:
+                error = exc
                 break
-    if error is not None:
-        scores = dict.fromkeys(metrics, failure_score)
+            except DataError as exc:  # the example's gold cannot be scored
+                error = exc
+                break
+            except Exception as exc:
+                error = MetricError(f"metric {name} raised {type(exc).__name__}: {exc}")
+                break
     totals = ledger.totals
-    return ExampleResult(
-        index=index,
-        example=example.to_dict(),
-        input_keys=list(example.input_keys),
-        prediction=_as_dict(prediction),
-        scores=scores,
-        feedback=feedback,
-        error=None if error is None else f"{type(error).__name__}: {error}",
-        error_type=None if error is None else type(error).__name__,
-        latency_s=latency,
-        prompt_tokens=totals.prompt_tokens,
-        completion_tokens=totals.completion_tokens,
-        cost_usd=totals.cost_usd,
-        lm_calls=totals.calls,
-        cached_calls=totals.cached,
-        trace=ledger.predictor_calls if keep_trace else [],
-    )
+    result = failed_result(example, index, metrics, failure_score, error) if error else \
+        ExampleResult(index=index, example=example.to_dict(),
+                      input_keys=list(example.input_keys), prediction=None, scores=scores,
+                      feedback=feedback)
+    result.prediction = _as_dict(prediction)
+    result.latency_s = latency
+    result.prompt_tokens, result.completion_tokens = totals.prompt_tokens, totals.completion_tokens
+    result.cost_usd, result.lm_calls, result.cached_calls = (totals.cost_usd, totals.calls,
+                                                             totals.cached)
+    result.trace = ledger.predictor_calls if keep_trace else []
+    return result
+
+
+def failed_result(example: Example, index: int, metrics: Mapping[str, Metric],
+                  failure_score: float, error: BaseException) -> ExampleResult:
+    """An example recorded as failed: every metric at `failure_score`, the error's text."""
+    return ExampleResult(index=index, example=example.to_dict(),
+                         input_keys=list(example.input_keys), prediction=None,
+                         scores=dict.fromkeys(metrics, failure_score),
+                         error=f"{type(error).__name__}: {error}",
+                         error_type=type(error).__name__)
+
+
+def _score(name: str, value: Any) -> float:
+    """A metric's value as a finite float, or a MetricError saying what it was instead."""
+    if isinstance(value, numbers.Real):  # bool, int, float, Score, numpy numbers
+        score = float(value)
+        if math.isfinite(score):
+            return score
+        raise MetricError(f"metric {name} returned {score!r}, not a finite number")
+    raise MetricError(f"metric {name} returned {type(value).__name__} {value!r:.80}, "
+                      f"not a number")
 
 
 def _as_dict(prediction: Any) -> dict[str, Any] | None:

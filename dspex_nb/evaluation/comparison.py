@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 
 from dspex_nb.data.examples import content_key
 from dspex_nb.evaluation.report import EvaluationReport, ExampleResult
-from dspex_nb.evaluation.stats import RESAMPLES, is_binary, mcnemar_exact, paired_bootstrap
+from dspex_nb.evaluation.stats import (
+    RESAMPLES,
+    format_p,
+    is_binary,
+    mcnemar_exact,
+    paired_bootstrap,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,10 +31,16 @@ class MetricDelta:
     p_value: float
     mcnemar_p: float | None
     n: int
+    resamples: int = RESAMPLES  # of the bootstrap: the smallest p it can give is 1/(R+1)
 
     @property
     def significant(self) -> bool:
         return self.ci_low > 0 or self.ci_high < 0
+
+    @property
+    def p_text(self) -> str:
+        """"p = 0.0123", or "p < 0.0005 (bootstrap floor, 2000 resamples)" at the floor."""
+        return format_p(self.p_value, self.resamples)
 
 
 @dataclass
@@ -46,7 +58,8 @@ class Comparison:
     def to_pandas(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame([d.__dict__ for d in self.deltas.values()]).set_index("metric")
+        return pd.DataFrame([{**d.__dict__, "p_text": d.p_text}
+                             for d in self.deltas.values()]).set_index("metric")
 
     def __str__(self) -> str:
         lines = [f"{self.name_b} vs {self.name_a} (paired, n={next(iter(self.deltas.values())).n})"
@@ -54,7 +67,7 @@ class Comparison:
         for d in self.deltas.values():
             mc = f", McNemar p={d.mcnemar_p:.3g}" if d.mcnemar_p is not None else ""
             lines.append(f"  {d.metric}: {d.mean_a:.3f} -> {d.mean_b:.3f}, delta {d.delta:+.3f} "
-                         f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}], p={d.p_value:.3g}{mc}")
+                         f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}], {d.p_text}{mc}")
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -70,7 +83,8 @@ def paired_delta(name: str, xs: Sequence[float], ys: Sequence[float], *,
     binary = is_binary(xs) and is_binary(ys)
     return MetricDelta(metric=name, mean_a=sum(xs) / len(xs), mean_b=sum(ys) / len(ys),
                        delta=delta, ci_low=low, ci_high=high, p_value=p_value,
-                       mcnemar_p=mcnemar_exact(xs, ys) if binary else None, n=len(xs))
+                       mcnemar_p=mcnemar_exact(xs, ys) if binary else None, n=len(xs),
+                       resamples=resamples)
 
 
 def pair_results(a: EvaluationReport, b: EvaluationReport

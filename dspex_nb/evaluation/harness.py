@@ -9,6 +9,8 @@ finished examples as a partial report.
 from __future__ import annotations
 
 import asyncio
+import math
+import numbers
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -17,7 +19,9 @@ from typing import Any
 
 from dspex_nb import _engine
 from dspex_nb.data.examples import to_examples
-from dspex_nb.evaluation._trial import Metric, named_metrics, run_trial
+from dspex_nb.errors import ArgumentError, DataError
+from dspex_nb.evaluation._trial import Metric, failed_result, named_metrics, run_trial
+from dspex_nb.evaluation.metrics import unusable_golds
 from dspex_nb.evaluation.report import EvaluationReport, ExampleResult, summarize
 from dspex_nb.evaluation.stats import RESAMPLES
 from dspex_nb.primitives import Example
@@ -45,25 +49,37 @@ class Harness:
 
     `threshold` (one number or per metric) decides pass/fail; `failure_score` is what a failed
     example scores; `display` is "auto" (a live table in a notebook, a bar in a terminal),
-    "widget", "text" or "none".
+    "widget", "text" or "none" (True and False mean "auto" and "none", as in DSPy).
+    Golds the built-in metrics read are checked before the first example: one that is missing,
+    None or empty after normalization is a `DataError` naming the examples, or, with
+    `bad_golds="record"`, a recorded failure of that example (the others run).
     """
 
     def __init__(self, metrics: Sequence[Metric] | Mapping[str, Metric], *, concurrency: int = 16,
                  max_errors: int | None = None, failure_score: float = 0.0,
-                 threshold: float | Mapping[str, float] = 1.0, display: str = "auto",
+                 threshold: float | Mapping[str, float] = 1.0, display: str | bool = "auto",
                  input_keys: Sequence[str] | None = None, keep_traces: bool = True,
-                 resamples: int = RESAMPLES, seed: int = 0):
+                 resamples: int = RESAMPLES, seed: int = 0, bad_golds: str = "raise"):
         self.metrics = named_metrics(metrics)
         if not self.metrics:
-            raise ValueError("a Harness needs at least one metric")
+            raise ArgumentError("a Harness needs at least one metric")
         if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
+            raise ArgumentError("concurrency must be at least 1")
+        if not _finite(failure_score):
+            raise ArgumentError(f"failure_score must be a finite number (the score a failed "
+                                f"example gets), not {failure_score!r}")
+        if not isinstance(resamples, int) or isinstance(resamples, bool) or resamples < 1:
+            raise ArgumentError(f"resamples must be a whole number >= 1 (bootstrap resamples "
+                                f"for the intervals; default {RESAMPLES}), not {resamples!r}")
+        if bad_golds not in ("raise", "record"):
+            raise ArgumentError(f"bad_golds is 'raise' or 'record', not {bad_golds!r}")
         self.concurrency = concurrency
         self.max_errors = max_errors
-        self.failure_score = failure_score
+        self.failure_score = float(failure_score)
         self.thresholds = {name: float(threshold[name]) if isinstance(threshold, Mapping)
                            else float(threshold) for name in self.metrics}
-        self.display = display
+        self.display = live_views.check_display(display)
+        self.bad_golds = bad_golds
         self.input_keys = input_keys
         self.keep_traces = keep_traces
         self.resamples = resamples
@@ -79,6 +95,9 @@ class Harness:
 
     async def arun(self, program: Any, devset: Any) -> EvaluationReport:
         examples = to_examples(devset, self.input_keys)
+        bad = unusable_golds(self.metrics.values(), examples)
+        if bad and self.bad_golds == "raise":
+            raise DataError(_describe_bad_golds(bad, len(examples)))
         name = type(program).__name__
         run = EvaluationRun(program=name, metrics=list(self.metrics), total=len(examples),
                             results=[None] * len(examples))
@@ -100,7 +119,7 @@ class Harness:
                     span("evaluation", name, program=name, n=len(examples),
                          concurrency=self.concurrency, metrics=list(self.metrics)) as eval_span:
                 run.span = eval_span
-                await self._run_all(program, examples, run, stop_event, request_stop)
+                await self._run_all(program, examples, run, stop_event, request_stop, bad)
                 report = self._report(run, started, time.perf_counter() - clock, stop_reason)
                 if eval_span is not None:
                     eval_span.set(**{f"mean.{k}": m.mean for k, m in report.metrics.items()},
@@ -122,14 +141,19 @@ class Harness:
 
     # -- the work --------------------------------------------------------------------------
     async def _run_all(self, program: Any, examples: list[Example], run: EvaluationRun,
-                       stop_event: asyncio.Event, request_stop: Callable[[str], None]) -> None:
+                       stop_event: asyncio.Event, request_stop: Callable[[str], None],
+                       bad_golds: Mapping[int, str]) -> None:
         queue = iter(range(len(examples)))
 
         async def worker() -> None:
             for i in queue:
-                result = await run_trial(program, examples[i], i, self.metrics,
-                                         failure_score=self.failure_score,
-                                         keep_trace=self.keep_traces)
+                if i in bad_golds:  # recorded, not run: its score would mean nothing
+                    result = failed_result(examples[i], i, self.metrics, self.failure_score,
+                                           DataError(bad_golds[i]))
+                else:
+                    result = await run_trial(program, examples[i], i, self.metrics,
+                                             failure_score=self.failure_score,
+                                             keep_trace=self.keep_traces)
                 run.results[i] = result
                 run.done += 1
                 run.failures += result.failed
@@ -177,12 +201,25 @@ class Harness:
 
 def evaluate(program: Any, devset: Any, metrics: Sequence[Metric] | Mapping[str, Metric], *,
              concurrency: int = 16, max_errors: int | None = None, failure_score: float = 0.0,
-             threshold: float | Mapping[str, float] = 1.0, display: str = "auto",
+             threshold: float | Mapping[str, float] = 1.0, display: str | bool = "auto",
              input_keys: Sequence[str] | None = None, keep_traces: bool = True,
-             resamples: int = RESAMPLES, seed: int = 0) -> EvaluationReport:
+             resamples: int = RESAMPLES, seed: int = 0, bad_golds: str = "raise"
+             ) -> EvaluationReport:
     """One line: `dx.evaluate(program, devset, [metric])`; the options are `Harness`'s."""
     return Harness(metrics, concurrency=concurrency, max_errors=max_errors,
                    failure_score=failure_score, threshold=threshold, display=display,
                    input_keys=input_keys, keep_traces=keep_traces, resamples=resamples,
-                   seed=seed).run(program, devset)
+                   seed=seed, bad_golds=bad_golds).run(program, devset)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and math.isfinite(value)
+
+
+def _describe_bad_golds(bad: Mapping[int, str], total: int) -> str:
+    shown = "; ".join(f"example {i}: {why}" for i, why in list(bad.items())[:5])
+    more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
+    return (f"{len(bad)} of {total} examples have golds that cannot be scored ({shown}{more}). "
+            f"Fix the data, or pass bad_golds='record' to record them as failures and "
+            f"evaluate the rest")
 

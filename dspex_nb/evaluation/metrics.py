@@ -3,16 +3,21 @@ lower case, drop ASCII punctuation, drop the articles a/an/the, collapse whitesp
 letters and non-ASCII punctuation are kept, exactly as the published script keeps them.
 
 Metric functions follow `metric(example, prediction, trace=None) -> float`; the gold answer may
-be a string or a list of strings (the best match counts).
+be a string or a list of strings (the best match counts). A gold that is missing, None or
+empty after normalization is a `DataError`, never a pass: the harness checks the golds of these
+metrics before the first example runs.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from dspex_nb.errors import DataError
 
 _PUNCTUATION = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -42,33 +47,94 @@ def f1(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def _golds(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Iterable):
-        return [str(v) for v in value]
-    return [str(value)]
+def golds_of(example: Any, field: str) -> list[str]:
+    """The gold answers of `example[field]` (a string or a list of them); a `DataError` when
+    one is missing, None, or empty after normalization ("", "the", "..."): such a gold would
+    match everything, or an empty prediction, and score a pass it never earned."""
+    if field not in example:
+        raise DataError(f"the example has no gold field {field!r} (it has {sorted(example)})")
+    value = example[field]
+    if value is None:
+        raise DataError(f"gold {field!r} is None")
+    golds = list(value) if isinstance(value, Iterable) and not isinstance(value, str) else [value]
+    if not golds:
+        raise DataError(f"gold {field!r} is an empty list")
+    for gold in golds:
+        if gold is None or not normalize_answer(str(gold)):
+            raise DataError(f"gold {field!r} value {gold!r} is empty after normalization "
+                            f"(lower case, no punctuation or articles)")
+    return [str(g) for g in golds]
 
 
-def best_over_golds(fn: Any, prediction: str, golds: str | Sequence[str]) -> float:
-    return max((float(fn(prediction, g)) for g in _golds(golds)), default=0.0)
+def _text(prediction: Any, field: str) -> str:
+    """The predicted field as text; None (no answer) is the empty answer, never "None"."""
+    value = prediction[field]
+    return "" if value is None else str(value)
+
+
+def best_over_golds(fn: Any, prediction: str, golds: Sequence[str]) -> float:
+    return max((float(fn(prediction, g)) for g in golds), default=0.0)
 
 
 def answer_exact_match(example: Any, prediction: Any, trace: Any = None, *,
                        field: str = "answer") -> float:
     """1.0 if the predicted `field` equals any gold `field` after normalization."""
-    return best_over_golds(exact_match, str(prediction[field]), example[field])
+    return best_over_golds(exact_match, _text(prediction, field), golds_of(example, field))
 
 
 def f1_score(example: Any, prediction: Any, trace: Any = None, *, field: str = "answer") -> float:
     """Best token F1 of the predicted `field` against the gold `field`(s)."""
-    return best_over_golds(f1, str(prediction[field]), example[field])
+    return best_over_golds(f1, _text(prediction, field), golds_of(example, field))
+
+
+def has_answer(gold: str, passage: str) -> bool:
+    """Does the gold answer's token sequence appear, whole tokens in a row, in the passage?
+    (both SQuAD-normalized: "18" is not found in "1858", nor "rome" in "jerome")"""
+    needle = normalize_answer(gold).split()
+    haystack = normalize_answer(passage).split()
+    if not needle:
+        return False
+    first, size = needle[0], len(needle)
+    return any(haystack[i:i + size] == needle
+               for i in range(len(haystack) - size + 1) if haystack[i] == first)
 
 
 def answer_passage_match(example: Any, prediction: Any, trace: Any = None, *,
                          field: str = "answer", passages: str = "context") -> float:
-    """1.0 if any gold answer appears (normalized) inside any retrieved passage."""
+    """1.0 if any gold answer appears as whole tokens in a row (normalized) in any passage:
+    the prediction's `passages` field if it has one, else the example's."""
     texts = prediction[passages] if passages in prediction else example[passages]
-    normalized = [normalize_answer(str(p)) for p in _golds(texts)]
-    return float(any(normalize_answer(g) in p for g in _golds(example[field])
-                     for p in normalized))
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    golds = golds_of(example, field)
+    return float(any(has_answer(g, str(p)) for g in golds for p in texts))
+
+
+# The built-in metrics that read a gold field (named by their `field` keyword): the harness
+# checks those golds before the first example runs.
+_GOLD_METRICS = (answer_exact_match, f1_score, answer_passage_match)
+
+
+def gold_fields(metric: Any) -> list[str]:
+    """The gold fields a metric reads, if it is a built-in one (directly or through
+    `functools.partial(metric, field=...)`); [] for any other metric."""
+    keywords: dict[str, Any] = {}
+    while isinstance(metric, functools.partial):
+        keywords = {**metric.keywords, **keywords}
+        metric = metric.func
+    if metric in _GOLD_METRICS:
+        return [keywords.get("field", "answer")]
+    return []
+
+
+def unusable_golds(metrics: Iterable[Any], examples: Sequence[Any]) -> dict[int, str]:
+    """Example index -> what is wrong with its gold, for the golds the metrics will read."""
+    fields = sorted({f for m in metrics for f in gold_fields(m)})
+    problems: dict[int, str] = {}
+    for i, example in enumerate(examples):
+        for name in fields:
+            try:
+                golds_of(example, name)
+            except DataError as exc:
+                problems[i] = str(exc)
+                break
+    return problems

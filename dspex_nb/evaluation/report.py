@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +116,17 @@ class EvaluationReport:
     def cost_usd(self) -> float:
         return sum(r.cost_usd for r in self.results)
 
+    @property
+    def score(self) -> float:
+        """The first metric's mean (what `dspy.Evaluate`'s result calls its score)."""
+        return next(iter(self.metrics.values())).mean
+
+    def failure_reasons(self) -> list[tuple[str, int]]:
+        """Why examples failed, most common first: (first line of the error, count)."""
+        counts = Counter((r.error or "").split("\n", 1)[0][:200] for r in self.results
+                         if r.failed)
+        return counts.most_common()
+
     def scores(self, metric: str) -> list[float]:
         return [r.scores[metric] for r in self.results]
 
@@ -164,6 +176,13 @@ class EvaluationReport:
                  + (f" of {self.planned}" if self.planned and self.planned != self.n else "")
                  + f" examples, {self.failures} failed"
                  + (f" (PARTIAL: {self.stop_reason})" if self.partial else "")]
+        reasons = self.failure_reasons()
+        if reasons:
+            top, count = reasons[0]
+            every = "every failure" if count == self.failures else f"{count} of {self.failures}"
+            lines.append(f"  failed: {every}: {top}"
+                         + (f" (and {len(reasons) - 1} other reasons)" if len(reasons) > 1
+                            else ""))
         lines += [f"  {m}" for m in self.metrics.values()]
         p50, p95 = self.latency_p50, self.latency_p95
         if p50 is not None and p95 is not None:

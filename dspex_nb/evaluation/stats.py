@@ -10,8 +10,41 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from dspex_nb.errors import ArgumentError, DataError
+
 RESAMPLES = 2000
 _CHUNK = 200  # resamples drawn at once: bounded memory for 10,000-example runs
+
+
+def _checked(values: Sequence[float], resamples: int, what: str = "scores") -> np.ndarray:
+    """The values as an array; a DataError if any is NaN or infinite (a mean, an interval and
+    a p-value of those would be silently wrong), an ArgumentError for resamples < 1."""
+    if not isinstance(resamples, int) or isinstance(resamples, bool) or resamples < 1:
+        raise ArgumentError(f"resamples must be a whole number >= 1, not {resamples!r}")
+    data = np.asarray(values, dtype=float)
+    bad = int(np.count_nonzero(~np.isfinite(data)))
+    if bad:
+        raise DataError(f"{bad} of {len(data)} {what} are NaN or infinite: no statistics "
+                        f"are computed on them")
+    return data
+
+
+def p_floor(resamples: int) -> float:
+    """The smallest p-value a bootstrap with this many resamples can give: 1 / (R + 1)."""
+    return 1 / (resamples + 1)
+
+
+def format_p(p: float, resamples: int = RESAMPLES) -> str:
+    """A bootstrap p-value for people: at the floor it says so ("p < 0.0005 (bootstrap
+    floor)") instead of printing the floor as if it were an estimate."""
+    if math.isnan(p):
+        return "p = n/a"
+    floor = p_floor(resamples)
+    if p <= floor * (1 + 1e-9):
+        scale = 10.0 ** math.floor(math.log10(floor))
+        bound = math.ceil(floor / scale - 1e-9) * scale  # the floor rounded up: 1/2001 -> 0.0005
+        return f"p < {bound:.1g} (bootstrap floor, {resamples} resamples)"
+    return f"p = {p:.3g}"
 
 
 def _resampled_means(values: np.ndarray, resamples: int, seed: int) -> np.ndarray:
@@ -28,7 +61,7 @@ def _resampled_means(values: np.ndarray, resamples: int, seed: int) -> np.ndarra
 def bootstrap_ci(values: Sequence[float], *, confidence: float = 0.95,
                  resamples: int = RESAMPLES, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean."""
-    data = np.asarray(values, dtype=float)
+    data = _checked(values, resamples)
     if len(data) == 0:
         return (math.nan, math.nan)
     if np.all(data == data[0]):
@@ -48,8 +81,8 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], *, confidence: floa
     far from the observed one arises when the true mean is 0 (the differences re-centred):
     (count + 1) / (resamples + 1), so it is never exactly 0.
     """
-    x = np.asarray(a, dtype=float)
-    y = np.asarray(b, dtype=float)
+    x = _checked(a, resamples, "scores of the first arm")
+    y = _checked(b, resamples, "scores of the second arm")
     if x.shape != y.shape:
         raise ValueError(f"paired scores need the same examples: {len(x)} vs {len(y)}")
     diff = y - x

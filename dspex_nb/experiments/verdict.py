@@ -64,7 +64,7 @@ def statement(verdict: str, arm: str, control: str, d: MetricDelta, expect: str,
     where = {"supported": "lies beyond", "not supported": "does not reach",
              "inconclusive": "straddles"}[verdict]
     return (f"{verdict}: {arm} vs {control}, {d.metric} {d.mean_a:.4g} -> {d.mean_b:.4g}, "
-            f"delta {d.delta:+.4g} [95% CI {d.ci_low:+.4g}, {d.ci_high:+.4g}], p={d.p_value:.3g}, "
+            f"delta {d.delta:+.4g} [95% CI {d.ci_low:+.4g}, {d.ci_high:+.4g}], {d.p_text}, "
             f"n={d.n}; the interval {where} the expected {expect} of {sign}{min_effect:g}")
 
 

@@ -29,7 +29,9 @@ from dspex_nb._atomic import write_atomic
 from dspex_nb._formats import check
 from dspex_nb.accounting import UsageTotals, recording
 from dspex_nb.data.examples import to_examples
+from dspex_nb.errors import DataError
 from dspex_nb.evaluation._trial import metric_name, run_trial
+from dspex_nb.evaluation.metrics import unusable_golds
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.resolve import current_lm
 from dspex_nb.modules.module import Module
@@ -68,7 +70,7 @@ class SIMBA:
                  temperature_for_candidates: float = 0.2, seed: int = 0,
                  concurrency: int = 16, demo_input_field_maxlen: int = 100_000,
                  strategies: Sequence[str] = ("append_rule", "append_demo"),
-                 display: str = "auto"):
+                 display: str | bool = "auto"):
         if bsize < 1 or num_candidates < 1 or max_steps < 0:
             raise ValueError("bsize and num_candidates must be >= 1, max_steps >= 0")
         self.metric = metric
@@ -86,7 +88,7 @@ class SIMBA:
         if unknown or not strategies:
             raise ValueError(f"strategies are append_rule and/or append_demo, not {unknown}")
         self.strategies = tuple(strategies)
-        self.display = display
+        self.display = live_views.check_display(display)
         self.result: OptimizationResult | None = None
         self._stop_requests: list[Callable[[str], None]] = []
         self._lock = threading.Lock()
@@ -141,6 +143,12 @@ class _Run:
                  valset: list[Example] | None):
         if not trainset:
             raise ValueError("SIMBA needs a non-empty trainset")
+        for name, examples in (("trainset", trainset), ("valset", valset or [])):
+            bad = unusable_golds([simba.metric], examples)
+            if bad:
+                i, why = next(iter(bad.items()))
+                raise DataError(f"{len(bad)} {name} examples have golds that cannot be scored "
+                                f"(example {i}: {why}); SIMBA would optimize against them")
         self.s = simba
         self.metric_name = metric_name(simba.metric)
         self.metrics = {self.metric_name: simba.metric}

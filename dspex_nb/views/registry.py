@@ -4,8 +4,8 @@ optimization, experiment) without upward imports.
 Lifecycle code asks `open_view(kind, run, display)` for a view; presentation code (the
 terminal views, notebook widgets) registers factories here when it loads. A view is a context
 manager around the run; it feeds itself from telemetry events and may read `run` only as
-`_protocols.py` declares. This module imports nothing but the standard library: it is the one
-module of `views/` that lower layers import.
+`_protocols.py` declares. It imports nothing but the standard library and the error tree:
+it is the one module of `views/` that lower layers import.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from typing import Any
+
+from dspex_nb.errors import ArgumentError
 
 Factory = Callable[[Any], contextlib.AbstractContextManager[Any]]
 DISPLAYS = ("auto", "widget", "text", "none")
@@ -31,9 +33,19 @@ def set_notebook(active: bool) -> None:
     _notebook = active
 
 
-def open_view(kind: str, run: Any, display: str) -> contextlib.AbstractContextManager[Any]:
+def check_display(display: str | bool) -> str:
+    """The display mode, with DSPy's True/False meaning "auto"/"none"; an ArgumentError for
+    anything else."""
+    if display is True or display is False:
+        return "auto" if display else "none"
     if display not in DISPLAYS:
-        raise ValueError(f"display must be one of {DISPLAYS}, not {display!r}")
+        raise ArgumentError(f"display must be one of {DISPLAYS} (or True/False), "
+                            f"not {display!r}")
+    return display
+
+
+def open_view(kind: str, run: Any, display: str | bool) -> contextlib.AbstractContextManager[Any]:
+    display = check_display(display)
     if display == "auto":
         display = "widget" if _notebook and (kind, "widget") in _factories else "text"
     factory = _factories.get((kind, display))

@@ -101,7 +101,7 @@ function deltaTable(e) {
     e.comparisons.flatMap((c) => c.deltas.map((d) => h("tr", { "data-arm": c.arm, "data-variable": d.variable, class: d.ci_low > 0 || d.ci_high < 0 ? "sig" : "" },
       h("td", { text: `${c.arm} vs ${c.control}` }), h("td", { text: d.variable + (d.variable === c.primary ? " (primary)" : "") }),
       h("td", { text: fmt(d.mean_a, 4) }), h("td", { text: fmt(d.mean_b, 4) }), h("td", { text: signed(d.delta, 4) }),
-      h("td", { text: `[${signed(d.ci_low, 4)}, ${signed(d.ci_high, 4)}]` }), h("td", { text: fmtP(d.p_value) }),
+      h("td", { text: `[${signed(d.ci_low, 4)}, ${signed(d.ci_high, 4)}]` }), h("td", { text: d.p_text ?? fmtP(d.p_value) }),
       h("td", { text: fmtP(d.mcnemar_p) }), h("td", { text: d.n })))));
 }
 

@@ -58,7 +58,8 @@ def experiment_view(exp: Experiment) -> dict[str, Any]:
     comparisons = [{
         "arm": c.arm, "control": c.control, "verdict": c.verdict,
         "statement": c.statement, "primary": c.primary,
-        "deltas": [{"variable": var, **{k: v for k, v in asdict(d).items() if k != "metric"}}
+        "deltas": [{"variable": var, "p_text": d.p_text,
+                    **{k: v for k, v in asdict(d).items() if k != "metric"}}
                    for var, d in c.deltas.items()],
         "flipped": [asdict(f) for f in c.flipped[:MAX_FLIPPED]],
         "flipped_total": len(c.flipped),
