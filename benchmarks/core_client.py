@@ -8,7 +8,9 @@ that answers after a fixed latency. Measured, for the same signature `question -
   (a) client CPU (all threads of this process) per uncached call, per cache miss that writes
       the memory+disk cache, and per cache hit;
   (b) efficiency = (N x latency / concurrency) / wall time, for N calls at each concurrency;
-      1.0 is the physical limit.
+      1.0 is the physical limit;
+  (c) client CPU per call made synchronously from the main thread (`predict(question=...)`,
+      as in a notebook cell), uncached and cache hit.
 Figures go to stdout as a table; `--json PATH` also writes them as JSON.
 """
 
@@ -72,6 +74,19 @@ async def efficiency_at(call: Call, n: int, latency: float, concurrency: int) ->
     return statistics.median(samples)
 
 
+def sync_cpu_ms_per_call(call: Callable[[int], Any], n: int, *, fresh: bool) -> float:
+    """Median over REPEATS runs of process CPU per call made synchronously from this (the
+    main) thread, one after another: how a notebook user calls `program(question=...)`."""
+    samples = []
+    for r in range(REPEATS):
+        base = 2_000_000 * (r + 1) if fresh else 0
+        start = time.process_time()
+        for i in range(base, base + n):
+            call(i)
+        samples.append((time.process_time() - start) * 1000 / n)
+    return statistics.median(samples)
+
+
 def efficiency(n: int, latency: float, concurrency: int, wall: float) -> float:
     return (n * latency / concurrency) / wall
 
@@ -115,6 +130,11 @@ def bench_dspex(url: str, n: int, latency: float, levels: list[int]) -> dict[str
 
     # Awaited from another loop (a notebook cell's): each LM call hops to the engine.
     result["cpu_uncached_user_loop_ms"] = asyncio.run(from_user_loop())
+    # Called synchronously from the main thread, as a notebook user does.
+    result["cpu_sync_uncached_ms"] = sync_cpu_ms_per_call(
+        lambda i: uncached(question=f"What is item {i}?"), n, fresh=True)
+    result["cpu_sync_hit_ms"] = sync_cpu_ms_per_call(
+        lambda i: cached(question=f"What is item {i}?"), n, fresh=False)
     return result
 
 
@@ -151,6 +171,16 @@ def bench_dspy(url: str, n: int, latency: float, levels: list[int]) -> dict[str,
         return out
 
     result = asyncio.run(main())
+
+    def sync_call(lm: Any) -> Callable[[int], Any]:
+        def go(i: int) -> Any:
+            with dspy.context(lm=lm, adapter=adapter):
+                return predict(question=f"What is item {i}?")
+
+        return go
+
+    result["cpu_sync_uncached_ms"] = sync_cpu_ms_per_call(sync_call(uncached_lm), n, fresh=True)
+    result["cpu_sync_hit_ms"] = sync_cpu_ms_per_call(sync_call(cached_lm), n, fresh=False)
     result["version"] = dspy.__version__
     return result
 
@@ -177,6 +207,8 @@ def main() -> None:
         ("  same, awaited from another loop (ms)", "cpu_uncached_user_loop_ms"),
         ("CPU per cache miss + write (ms)", "cpu_miss_write_ms"),
         ("CPU per cache hit (ms)", "cpu_hit_ms"),
+        ("CPU per sync uncached call (ms)", "cpu_sync_uncached_ms"),
+        ("CPU per sync cache hit (ms)", "cpu_sync_hit_ms"),
         *[(f"efficiency at concurrency {c}", f"eff_{c}") for c in args.concurrency],
     ]
     names = list(results)

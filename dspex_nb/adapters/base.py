@@ -46,17 +46,41 @@ class Adapter(ABC):
     async def acall(self, lm: BaseLM, signature: type[Signature], demos: list[dict[str, Any]],
                     inputs: dict[str, Any], *, params: dict[str, Any] | None = None,
                     sample_id: int | None = None, cache: bool = True) -> AdapterResult:
+        request = self.request(signature, demos, inputs, params=params, sample_id=sample_id,
+                               cache=cache)
+        response = await lm.acomplete(request)
+        return await self.finish(lm, signature, demos, inputs, request, response)
+
+    def request(self, signature: type[Signature], demos: list[dict[str, Any]],
+                inputs: dict[str, Any], *, params: dict[str, Any] | None = None,
+                sample_id: int | None = None, cache: bool = True) -> LMRequest:
+        """The request for one call, with its sampling parameters and cache options."""
         request = self.format(signature, demos, inputs)
         request.params = params or {}
         request.sample_id = sample_id
         request.cache = cache
-        response = await lm.acomplete(request)
+        return request
+
+    def parse_first(self, signature: type[Signature], request: LMRequest,
+                    response: LMResponse) -> AdapterResult | None:
+        """The reply parsed, or None when it needs the retry (`finish` makes it)."""
+        try:
+            return AdapterResult(self.parse(signature, response.text),
+                                 [LMCall(request, response)])
+        except ParseError:
+            return None
+
+    async def finish(self, lm: BaseLM, signature: type[Signature], demos: list[dict[str, Any]],
+                     inputs: dict[str, Any], request: LMRequest, response: LMResponse
+                     ) -> AdapterResult:
+        """Parse the reply; one that does not parse is retried once, in JSON."""
         calls = [LMCall(request, response)]
         try:
             return AdapterResult(self.parse(signature, response.text), calls)
         except ParseError as first:
             retry = self.format_retry(signature, demos, inputs, response.text, first)
-            retry.params, retry.sample_id, retry.cache = request.params, sample_id, cache
+            retry.params, retry.sample_id, retry.cache = (request.params, request.sample_id,
+                                                          request.cache)
             second = await lm.acomplete(retry)
             calls.append(LMCall(retry, second))
             try:

@@ -67,6 +67,14 @@ class Cache:
             self.hits += 1
         return entry
 
+    def get_from_memory(self, key: str) -> dict[str, Any] | None:
+        """The memory layer alone (no disk read): a hit is counted, a miss is not, as the
+        caller goes on to a full `get`."""
+        entry = self.memory.get(key) if self.memory is not None else None
+        if entry is not None:
+            self.hits += 1
+        return entry
+
     def put(self, key: str, entry: dict[str, Any]) -> None:
         if self.memory is not None:
             self.memory.put(key, entry)

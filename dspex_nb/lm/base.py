@@ -19,7 +19,7 @@ from dspex_nb.caching import Cache, current_cache, request_key
 from dspex_nb.errors import DspexError
 from dspex_nb.lm.pricing import estimate_cost
 from dspex_nb.lm.types import HistoryEntry, LMRequest, LMResponse, Usage
-from dspex_nb.telemetry.spans import emit, span
+from dspex_nb.telemetry.spans import Span, emit, span
 
 
 class BaseLM(ABC):
@@ -61,48 +61,61 @@ class BaseLM(ABC):
 
     # -- the call ----------------------------------------------------------------------------
     async def acomplete(self, request: LMRequest) -> LMResponse:
-        params = {**self.defaults, **request.params} if request.params else self.defaults
-        if request.sample_id is None and self.sample_id is not None:
-            request.sample_id = self.sample_id
+        params, cache, key = self._prepare(request)
         start = time.perf_counter()
         with span("lm", self.model, model=self.model, provider=self.provider,
                   server=self.server) as lm_span:
-            response = await self._cached_or_called(request, params)
-            if lm_span is not None:
-                lm_span.set(
-                    messages=request.messages, response=response.text, cached=response.cached,
-                    prompt_tokens=response.usage.prompt_tokens,
-                    completion_tokens=response.usage.completion_tokens,
-                    cost_usd=response.cost_usd, retries=max(0, response.attempts - 1),
-                    structured_mode=response.structured_mode, sample_id=request.sample_id,
-                )
-        if recording_active():
-            add_lm_call(LMCallRecord(
-                model=self.model, messages=request.messages, response=response.text,
-                prompt_tokens=response.usage.prompt_tokens,
-                completion_tokens=response.usage.completion_tokens, cost_usd=response.cost_usd,
-                cached=response.cached, latency_s=time.perf_counter() - start))
+            entry = cache.get(key) if cache is not None and key is not None else None
+            if entry is not None:
+                response = self._hit(request, params, entry, start)
+            else:
+                if cache is not None:
+                    emit("cache.miss", model=self.model)
+                response = await self._called(request, params, cache, key)
+            self._observe(lm_span, request, response)
+        self._account(request, response, start)
         return response
 
-    async def _cached_or_called(self, request: LMRequest, params: dict[str, Any]) -> LMResponse:
+    def complete_from_memory(self, request: LMRequest) -> LMResponse | None:
+        """A hit in the memory cache, served in the caller's thread with no hop to the engine
+        (what makes a synchronous cache hit cheap); None, with nothing recorded, otherwise.
+        Spans, events and accounting are those of `acomplete`'s hit."""
+        params, cache, key = self._prepare(request)
+        if cache is None or key is None:
+            return None
+        entry = cache.get_from_memory(key)
+        if entry is None:
+            return None
+        start = time.perf_counter()
+        with span("lm", self.model, model=self.model, provider=self.provider,
+                  server=self.server) as lm_span:
+            response = self._hit(request, params, entry, start)
+            self._observe(lm_span, request, response)
+        self._account(request, response, start)
+        return response
+
+    def _prepare(self, request: LMRequest) -> tuple[dict[str, Any], Cache | None, str | None]:
+        """The call's parameters, the cache in force and the request's key in it."""
+        params = {**self.defaults, **request.params} if request.params else self.defaults
+        if request.sample_id is None and self.sample_id is not None:
+            request.sample_id = self.sample_id
         cache = self._cache() if request.cache else None
-        key = None
-        if cache is not None:
-            start = time.perf_counter()
-            key = request_key(
-                model=self.cache_identity,
-                messages=request.messages,
-                params=params,
-                response_schema=request.response_schema,
-                sample_id=request.sample_id,
-            )
-            entry = cache.get(key)
-            # An event in the LM span, not a span of its own: a lookup is microseconds.
-            emit("cache.hit" if entry is not None else "cache.miss", model=self.model)
-            if entry is not None:
-                response = LMResponse.from_entry(entry, time.perf_counter() - start)
-                self._record(request, params, response, None)
-                return response
+        if cache is None:
+            return params, None, None
+        return params, cache, request_key(model=self.cache_identity, messages=request.messages,
+                                          params=params, response_schema=request.response_schema,
+                                          sample_id=request.sample_id)
+
+    def _hit(self, request: LMRequest, params: dict[str, Any], entry: dict[str, Any],
+             start: float) -> LMResponse:
+        # An event in the LM span, not a span of its own: a lookup is microseconds.
+        emit("cache.hit", model=self.model)
+        response = LMResponse.from_entry(entry, time.perf_counter() - start)
+        self._record(request, params, response, None)
+        return response
+
+    async def _called(self, request: LMRequest, params: dict[str, Any], cache: Cache | None,
+                      key: str | None) -> LMResponse:
         try:
             response = await self._acomplete(request, params)
         except DspexError as exc:
@@ -112,6 +125,27 @@ class BaseLM(ABC):
         if cache is not None and key is not None and response.finish_reason != "error":
             cache.put(key, response.to_entry())
         return response
+
+    @staticmethod
+    def _observe(lm_span: Span | None, request: LMRequest, response: LMResponse) -> None:
+        """What telemetry sees of the call (the `lm` span's attributes)."""
+        if lm_span is not None:
+            lm_span.set(
+                messages=request.messages, response=response.text, cached=response.cached,
+                prompt_tokens=response.usage.prompt_tokens,
+                completion_tokens=response.usage.completion_tokens,
+                cost_usd=response.cost_usd, retries=max(0, response.attempts - 1),
+                structured_mode=response.structured_mode, sample_id=request.sample_id,
+            )
+
+    def _account(self, request: LMRequest, response: LMResponse, start: float) -> None:
+        """What accounting keeps of the call, when something records."""
+        if recording_active():
+            add_lm_call(LMCallRecord(
+                model=self.model, messages=request.messages, response=response.text,
+                prompt_tokens=response.usage.prompt_tokens,
+                completion_tokens=response.usage.completion_tokens, cost_usd=response.cost_usd,
+                cached=response.cached, latency_s=time.perf_counter() - start))
 
     def complete(self, request: LMRequest) -> LMResponse:
         return run_sync(self.acomplete(request))

@@ -22,6 +22,11 @@ class ChainOfThought(Module):
         extended = self._base.prepend_output("reasoning", str, reasoning_desc)
         self.predict = Predict(extended, lm=lm, **lm_kwargs)
 
+    def forward(self, **kwargs: Any) -> Prediction:
+        """Sync calls go straight to the predictor (a memory-cache hit needs no engine hop)."""
+        result: Prediction = self.predict(**kwargs)
+        return result
+
     async def aforward(self, **kwargs: Any) -> Prediction:
         result: Prediction = await self.predict.acall(**kwargs)
         return result

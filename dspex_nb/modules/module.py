@@ -74,12 +74,12 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _defines(type(self), "forward"):
-            with span(self._span_kind, self._span_name(), program=type(self).__name__):
+            with self._call_span():
                 return self.forward(*args, **kwargs)
         return run_sync(self.acall(*args, **kwargs))
 
     async def acall(self, *args: Any, **kwargs: Any) -> Any:
-        with span(self._span_kind, self._span_name(), program=type(self).__name__):
+        with self._call_span():
             if _defines(type(self), "aforward"):
                 return await self.aforward(*args, **kwargs)
             if _defines(type(self), "forward"):
@@ -89,6 +89,10 @@ class Module:
 
     def _span_name(self) -> str:
         return type(self).__name__
+
+    def _call_span(self) -> Any:
+        """The telemetry span of one call of this module (a context manager)."""
+        return span(self._span_kind, self._span_name(), program=type(self).__name__)
 
     # -- structure ---------------------------------------------------------------------------
     def named_predictors(self) -> list[tuple[str, Predictor]]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any, Self
 
 from dspex_nb import settings
+from dspex_nb._engine import run_sync
 from dspex_nb._json import to_jsonable
-from dspex_nb.accounting import PredictorScope
-from dspex_nb.adapters import Adapter, JSONAdapter
+from dspex_nb.accounting import PredictorCall, PredictorScope
+from dspex_nb.adapters import Adapter, AdapterResult, JSONAdapter
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.resolve import current_lm, lm_from_state
+from dspex_nb.lm.types import LMRequest, LMResponse
 from dspex_nb.modules.module import Predictor
 from dspex_nb.primitives import Prediction
 from dspex_nb.signatures import Signature, ensure_signature
@@ -39,28 +41,62 @@ class Predict(Predictor):
     def _span_name(self) -> str:
         return self.signature.signature_text
 
+    def __call__(self, **kwargs: Any) -> Prediction:
+        """A synchronous call. A hit in the memory cache is answered right here, in the
+        caller's thread; anything else (the LM call, a parse retry) runs on the engine."""
+        with self._call_span():
+            lm, inputs, adapter, request = self._plan(kwargs)
+            with self._scope(inputs) as call:
+                response = lm.complete_from_memory(request)
+                result = (adapter.parse_first(self.signature, request, response)
+                          if response is not None else None)
+                if result is None:
+                    result = run_sync(self._complete(lm, inputs, adapter, request, response))
+                self._done(call, result)
+        return Prediction(result.outputs)
+
     async def aforward(self, **kwargs: Any) -> Prediction:
+        lm, inputs, adapter, request = self._plan(kwargs)
+        with self._scope(inputs) as call:
+            result = await self._complete(lm, inputs, adapter, request, None)
+            self._done(call, result)
+        return Prediction(result.outputs)
+
+    def _plan(self, kwargs: dict[str, Any]) -> tuple[BaseLM, dict[str, Any], Adapter, LMRequest]:
+        """The LM, the validated inputs, the adapter and the request of one call."""
         config = kwargs.pop("config", None) or {}
         lm = kwargs.pop("lm", None) or self.lm or current_lm()
         inputs = self.signature.validate_inputs(kwargs)
         params = {**self.config, **config}
         options = {k: params.pop(k) for k in _CALL_OPTIONS if k in params}
         adapter: Adapter = settings.get("adapter") or _DEFAULT_ADAPTER
+        request = adapter.request(self.signature, self.demos, inputs, params=params,
+                                  sample_id=options.get("sample_id"),
+                                  cache=options.get("cache", True))
+        return lm, inputs, adapter, request
+
+    async def _complete(self, lm: BaseLM, inputs: dict[str, Any], adapter: Adapter,
+                        request: LMRequest, response: LMResponse | None) -> AdapterResult:
+        if response is None:
+            response = await lm.acomplete(request)
+        return await adapter.finish(lm, self.signature, self.demos, inputs, request, response)
+
+    def _scope(self, inputs: dict[str, Any]) -> PredictorScope:
+        """Telemetry's predict span learns the inputs; accounting opens the predictor call
+        (predictor_id lets an optimizer map a recorded call back to the predictor's name)."""
         here = current_span()
         if here is not None and here.kind == "predict":
             here.set(signature=self.signature.signature_text, inputs=inputs,
                      predictor_id=id(self))
-        # predictor_id lets an optimizer map a recorded call back to the predictor's name.
-        with PredictorScope(self.signature.signature_text, inputs, id(self)) as call:
-            result = await adapter.acall(
-                lm, self.signature, self.demos, inputs, params=params,
-                sample_id=options.get("sample_id"), cache=options.get("cache", True),
-            )
-            if call is not None:
-                call.outputs = result.outputs
+        return PredictorScope(self.signature.signature_text, inputs, id(self))
+
+    @staticmethod
+    def _done(call: PredictorCall | None, result: AdapterResult) -> None:
+        if call is not None:
+            call.outputs = result.outputs
+        here = current_span()
         if here is not None and here.kind == "predict":
             here.set(outputs=result.outputs)
-        return Prediction(result.outputs)
 
     # -- state -------------------------------------------------------------------------------
     def dump_state(self) -> dict[str, Any]:
