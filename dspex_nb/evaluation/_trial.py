@@ -62,37 +62,35 @@ async def run_trial(program: Any, example: Example, index: int, metrics: Mapping
                 scores[name] = _score(name, value)
                 if getattr(value, "feedback", ""):
                     feedback[name] = value.feedback
-            except MetricError as exc:
-                error = exc
-                break
-            except DataError as exc:  # the example's gold cannot be scored
+            except (MetricError, DataError) as exc:  # a bad score, or a gold it cannot use
                 error = exc
                 break
             except Exception as exc:
                 error = MetricError(f"metric {name} raised {type(exc).__name__}: {exc}")
                 break
     totals = ledger.totals
-    result = failed_result(example, index, metrics, failure_score, error) if error else \
-        ExampleResult(index=index, example=example.to_dict(),
-                      input_keys=list(example.input_keys), prediction=None, scores=scores,
-                      feedback=feedback)
-    result.prediction = _as_dict(prediction)
-    result.latency_s = latency
-    result.prompt_tokens, result.completion_tokens = totals.prompt_tokens, totals.completion_tokens
-    result.cost_usd, result.lm_calls, result.cached_calls = (totals.cost_usd, totals.calls,
-                                                             totals.cached)
-    result.trace = ledger.predictor_calls if keep_trace else []
-    return result
+    measured: dict[str, Any] = {"prediction": _as_dict(prediction), "latency_s": latency,
+                "prompt_tokens": totals.prompt_tokens,
+                "completion_tokens": totals.completion_tokens, "cost_usd": totals.cost_usd,
+                "lm_calls": totals.calls, "cached_calls": totals.cached,
+                "trace": ledger.predictor_calls if keep_trace else []}
+    if error is not None:
+        return failed_result(example, index, metrics, failure_score, error, **measured)
+    return ExampleResult(index=index, example=example.to_dict(),
+                         input_keys=list(example.input_keys), scores=scores, feedback=feedback,
+                         **measured)
 
 
 def failed_result(example: Example, index: int, metrics: Mapping[str, Metric],
-                  failure_score: float, error: BaseException) -> ExampleResult:
-    """An example recorded as failed: every metric at `failure_score`, the error's text."""
+                  failure_score: float, error: BaseException, **measured: Any) -> ExampleResult:
+    """An example recorded as failed: every metric at `failure_score`, the error's text, and
+    whatever was measured before it failed."""
+    measured.setdefault("prediction", None)
     return ExampleResult(index=index, example=example.to_dict(),
-                         input_keys=list(example.input_keys), prediction=None,
+                         input_keys=list(example.input_keys),
                          scores=dict.fromkeys(metrics, failure_score),
                          error=f"{type(error).__name__}: {error}",
-                         error_type=type(error).__name__)
+                         error_type=type(error).__name__, **measured)
 
 
 def _score(name: str, value: Any) -> float:

