@@ -10,7 +10,10 @@ that answers after a fixed latency. Measured, for the same signature `question -
   (b) efficiency = (N x latency / concurrency) / wall time, for N calls at each concurrency;
       1.0 is the physical limit;
   (c) client CPU per call made synchronously from the main thread (`predict(question=...)`,
-      as in a notebook cell), uncached and cache hit.
+      as in a notebook cell), uncached and cache hit, against a second server that answers
+      at once (the condition the sync targets are stated for), and the uncached call again
+      against the slow server: a thread that slept through the server's latency wakes to
+      cold CPU caches, so the same work costs more CPU (a bare aiohttp request too).
 Figures go to stdout as a table; `--json PATH` also writes them as JSON.
 """
 
@@ -92,7 +95,8 @@ def efficiency(n: int, latency: float, concurrency: int, wall: float) -> float:
 
 
 # -- dspex_nb ------------------------------------------------------------------------------
-def bench_dspex(url: str, n: int, latency: float, levels: list[int]) -> dict[str, Any]:
+def bench_dspex(url: str, fast_url: str, n: int, latency: float,
+                levels: list[int]) -> dict[str, Any]:
     import dspex_nb as dx
     from dspex_nb._engine import run_sync
 
@@ -100,6 +104,8 @@ def bench_dspex(url: str, n: int, latency: float, levels: list[int]) -> dict[str
     uncached = dx.Predict("question -> answer", lm=dx.LM("bench", base_url=url, api_key="x",
                                                          cache=False))
     cached = dx.Predict("question -> answer", lm=dx.LM("bench", base_url=url, api_key="x"))
+    fast = dx.Predict("question -> answer", lm=dx.LM("bench", base_url=fast_url, api_key="x",
+                                                     cache=False))
 
     def call(predict: dx.Predict) -> Call:
         return lambda i: predict.acall(question=f"What is item {i}?")
@@ -132,14 +138,51 @@ def bench_dspex(url: str, n: int, latency: float, levels: list[int]) -> dict[str
     result["cpu_uncached_user_loop_ms"] = asyncio.run(from_user_loop())
     # Called synchronously from the main thread, as a notebook user does.
     result["cpu_sync_uncached_ms"] = sync_cpu_ms_per_call(
-        lambda i: uncached(question=f"What is item {i}?"), n, fresh=True)
+        lambda i: fast(question=f"What is item {i}?"), n, fresh=True)
+    result["cpu_sync_uncached_slow_ms"] = sync_cpu_ms_per_call(
+        lambda i: uncached(question=f"What is item {i}?"), n // 5, fresh=True)
     result["cpu_sync_hit_ms"] = sync_cpu_ms_per_call(
         lambda i: cached(question=f"What is item {i}?"), n, fresh=False)
+    result["cpu_sync_bare_ms"] = sync_bare_aiohttp_ms(fast_url, n)
     return result
 
 
+def sync_bare_aiohttp_ms(url: str, n: int) -> float:
+    """The rig's floor for a sync call: a bare aiohttp POST of a similar body, handed to a
+    loop in another thread and awaited from this one (no library at all). The machines this
+    runs on vary by 2-3x from hour to hour; this row, measured in the same run, says how fast
+    the machine was."""
+    import threading
+
+    import aiohttp
+
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+
+    async def make() -> aiohttp.ClientSession:
+        return aiohttp.ClientSession()
+
+    session = asyncio.run_coroutine_threadsafe(make(), loop).result()
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer x"}
+
+    async def post(i: int) -> bytes:
+        body = json.dumps({"model": "bench", "temperature": 0.0, "messages": [
+            {"role": "system", "content": "x" * 600},
+            {"role": "user", "content": f"What is item {i}?"}]})
+        async with session.post(f"{url}/chat/completions", data=body, headers=headers) as r:
+            return await r.read()
+
+    try:
+        return sync_cpu_ms_per_call(
+            lambda i: asyncio.run_coroutine_threadsafe(post(i), loop).result(), n, fresh=True)
+    finally:
+        asyncio.run_coroutine_threadsafe(session.close(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+
+
 # -- DSPy ----------------------------------------------------------------------------------
-def bench_dspy(url: str, n: int, latency: float, levels: list[int]) -> dict[str, Any] | None:
+def bench_dspy(url: str, fast_url: str, n: int, latency: float,
+               levels: list[int]) -> dict[str, Any] | None:
     os.environ.setdefault("DSPY_CACHEDIR", tempfile.mkdtemp(prefix="bench-dspy-"))
     try:
         import dspy
@@ -147,6 +190,7 @@ def bench_dspy(url: str, n: int, latency: float, levels: list[int]) -> dict[str,
         return None
 
     uncached_lm = dspy.LM("openai/bench", api_base=url, api_key="x", cache=False)
+    fast_lm = dspy.LM("openai/bench", api_base=fast_url, api_key="x", cache=False)
     cached_lm = dspy.LM("openai/bench", api_base=url, api_key="x", cache=True)
     predict = dspy.Predict("question -> answer")
     adapter = dspy.JSONAdapter()
@@ -179,7 +223,9 @@ def bench_dspy(url: str, n: int, latency: float, levels: list[int]) -> dict[str,
 
         return go
 
-    result["cpu_sync_uncached_ms"] = sync_cpu_ms_per_call(sync_call(uncached_lm), n, fresh=True)
+    result["cpu_sync_uncached_ms"] = sync_cpu_ms_per_call(sync_call(fast_lm), n, fresh=True)
+    result["cpu_sync_uncached_slow_ms"] = sync_cpu_ms_per_call(sync_call(uncached_lm), n // 5,
+                                                               fresh=True)
     result["cpu_sync_hit_ms"] = sync_cpu_ms_per_call(sync_call(cached_lm), n, fresh=False)
     result["version"] = dspy.__version__
     return result
@@ -194,10 +240,11 @@ def main() -> None:
     parser.add_argument("--skip-dspy", action="store_true")
     args = parser.parse_args()
 
-    with LoopbackServer(args.latency) as url:
-        results = {"dspex_nb": bench_dspex(url, args.calls, args.latency, args.concurrency)}
+    with LoopbackServer(args.latency) as url, LoopbackServer(0.0) as fast_url:
+        results = {"dspex_nb": bench_dspex(url, fast_url, args.calls, args.latency,
+                                           args.concurrency)}
         if not args.skip_dspy:
-            dspy_result = bench_dspy(url, args.calls, args.latency, args.concurrency)
+            dspy_result = bench_dspy(url, fast_url, args.calls, args.latency, args.concurrency)
             if dspy_result is not None:
                 results["dspy"] = dspy_result
 
@@ -208,12 +255,14 @@ def main() -> None:
         ("CPU per cache miss + write (ms)", "cpu_miss_write_ms"),
         ("CPU per cache hit (ms)", "cpu_hit_ms"),
         ("CPU per sync uncached call (ms)", "cpu_sync_uncached_ms"),
+        ("  same, server latency as above (ms)", "cpu_sync_uncached_slow_ms"),
         ("CPU per sync cache hit (ms)", "cpu_sync_hit_ms"),
+        ("(floor) sync bare aiohttp POST (ms)", "cpu_sync_bare_ms"),
         *[(f"efficiency at concurrency {c}", f"eff_{c}") for c in args.concurrency],
     ]
     names = list(results)
     print(f"{args.calls} calls (median of {REPEATS} runs), loopback latency "
-          f"{args.latency * 1000:.0f} ms, "
+          f"{args.latency * 1000:.0f} ms (sync rows: 0 ms unless stated), "
           f"{os.cpu_count()} cores, Python {platform.python_version()}")
     header = f"| {'measure':40} | " + " | ".join(f"{n:>10}" for n in names) + " |"
     print(header)

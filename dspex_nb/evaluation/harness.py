@@ -119,7 +119,8 @@ class Harness:
                     span("evaluation", name, program=name, n=len(examples),
                          concurrency=self.concurrency, metrics=list(self.metrics)) as eval_span:
                 run.span = eval_span
-                await self._run_all(program, examples, run, stop_event, request_stop, bad)
+                await self._run_all(program, examples, run, stop_event, request_stop,
+                                    stop_reason, bad)
                 report = self._report(run, started, time.perf_counter() - clock, stop_reason)
                 if eval_span is not None:
                     eval_span.set(**{f"mean.{k}": m.mean for k, m in report.metrics.items()},
@@ -142,11 +143,15 @@ class Harness:
     # -- the work --------------------------------------------------------------------------
     async def _run_all(self, program: Any, examples: list[Example], run: EvaluationRun,
                        stop_event: asyncio.Event, request_stop: Callable[[str], None],
-                       bad_golds: Mapping[int, str]) -> None:
+                       stop_reason: list[str], bad_golds: Mapping[int, str]) -> None:
         queue = iter(range(len(examples)))
 
         async def worker() -> None:
             for i in queue:
+                # Checked before each example, not only by the stopper task: failures that
+                # come back at once never yield to the loop, so the stopper would run late.
+                if stop_reason:
+                    return
                 if i in bad_golds:  # recorded, not run: its score would mean nothing
                     result = failed_result(examples[i], i, self.metrics, self.failure_score,
                                            DataError(bad_golds[i]))
