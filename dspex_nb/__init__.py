@@ -15,6 +15,7 @@ from dspex_nb._version import __version__ as __version__
 from dspex_nb.adapters import ChatAdapter, JSONAdapter
 from dspex_nb.caching import Cache, current_cache
 from dspex_nb.errors import (
+    AllFailedError,
     ArgumentError,
     AuthenticationError,
     BadResponseError,
@@ -22,6 +23,7 @@ from dspex_nb.errors import (
     ContextWindowError,
     DataError,
     DspexError,
+    DSPyNameNote,
     FormatError,
     InputError,
     LMConnectionError,
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LM",
     "SIMBA",
+    "AllFailedError",
     "ArgumentError",
     "Arm",
     "AuthenticationError",
@@ -76,6 +79,7 @@ __all__ = [
     "Comparison",
     "ConfigurationError",
     "ContextWindowError",
+    "DSPyNameNote",
     "DataError",
     "DspexError",
     "EvaluationReport",

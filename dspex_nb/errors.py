@@ -6,6 +6,7 @@
     ├── DataError               a data row that cannot be used as given (e.g. an empty gold)
     ├── MetricError             a metric raised, or returned something not a finite number
     ├── ArgumentError           an argument value a call cannot use (the message names it)
+    ├── AllFailedError          every example failed, so there is nothing to optimize
     ├── ParseError              LM output that cannot be parsed into the output fields
     ├── ConfigurationError      nothing (or something unusable) configured
     ├── FormatError             a saved document of another kind, or from a newer dspex_nb
@@ -58,8 +59,19 @@ class MetricError(DspexError, ValueError):
     In bulk work it is a recorded failure of that example, counted in the summary."""
 
 
-class ArgumentError(DspexError, ValueError):
-    """An argument has a value the call cannot use; the message names the argument."""
+class ArgumentError(DspexError, ValueError, TypeError):
+    """An argument has a value (or a type) the call cannot use; the message names the
+    argument. Also a TypeError, so code written to catch Python's own error still does."""
+
+
+class AllFailedError(DspexError, RuntimeError):
+    """Every example of a run that needs scores failed (e.g. SIMBA's baseline): there is
+    nothing to optimize or compare. `reason` is the most common failure, `count` how many."""
+
+    def __init__(self, message: str, *, reason: str = "", count: int = 0):
+        self.reason = reason
+        self.count = count
+        super().__init__(message)
 
 
 class ParseError(DspexError, ValueError):
@@ -123,3 +135,8 @@ class LMConnectionError(LMError, ConnectionError):
 
 class ServerError(LMError):
     """The server kept failing with 5xx."""
+
+
+class DSPyNameNote(UserWarning):
+    """A note (shown once per name) that an option was given under DSPy's name, e.g.
+    `num_threads=` for `concurrency=`; it was accepted. Not an error."""

@@ -8,15 +8,18 @@ an accounting ledger (`dspex_nb.accounting`), so it is right with telemetry off 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import numbers
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from dspex_nb._checks import metric_takes_trace
 from dspex_nb.accounting import recording
-from dspex_nb.errors import DataError, MetricError
+from dspex_nb.errors import ArgumentError, DataError, MetricError
 from dspex_nb.evaluation.report import ExampleResult
 from dspex_nb.primitives import Example, Record
 from dspex_nb.telemetry.spans import span
@@ -30,11 +33,41 @@ def metric_name(metric: Metric) -> str:
     return str(name or type(metric).__name__)
 
 
-def named_metrics(metrics: Sequence[Metric] | Mapping[str, Metric]) -> dict[str, Metric]:
-    """Metrics by name: a mapping as given, a list named after each function."""
+def named_metrics(metrics: Metric | Sequence[Metric] | Mapping[str, Metric]
+                  ) -> dict[str, Metric]:
+    """Metrics by name, each checked callable as (example, prediction[, trace]): a mapping as
+    given, a list named after each function, one function (DSPy's `metric=`) alone."""
     if isinstance(metrics, Mapping):
-        return dict(metrics)
-    return {metric_name(m): m for m in metrics}
+        named = dict(metrics)
+    elif callable(metrics):
+        named = {metric_name(metrics): metrics}
+    elif isinstance(metrics, list | tuple):
+        named = {metric_name(m): m for m in metrics}
+    else:
+        raise ArgumentError(f"metrics must be a metric function, a list of them or a dict "
+                            f"of them by name, not {type(metrics).__name__} {metrics!r:.60}")
+    if not named:
+        raise ArgumentError("at least one metric is needed")
+    for name, metric in named.items():
+        metric_takes_trace(name, metric)  # refuses what cannot be called as a metric
+    return named
+
+
+_takes_trace: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def call_metric(name: str, metric: Metric, example: Example, prediction: Any) -> Any:
+    """Call a metric as it is written: with `trace=None` when it takes a third argument,
+    without it for DSPy's two-argument form (remembered per metric: this is the hot path)."""
+    try:
+        takes = _takes_trace.get(metric)
+    except TypeError:  # unhashable or not weak-referenceable: look each time
+        takes = None
+    if takes is None:
+        takes = metric_takes_trace(name, metric)
+        with contextlib.suppress(TypeError):
+            _takes_trace[metric] = takes
+    return metric(example, prediction, None) if takes else metric(example, prediction)
 
 
 async def run_trial(program: Any, example: Example, index: int, metrics: Mapping[str, Metric],
@@ -56,7 +89,7 @@ async def run_trial(program: Any, example: Example, index: int, metrics: Mapping
     if error is None:
         for name, metric in metrics.items():
             try:
-                value = metric(example, prediction, None)
+                value = call_metric(name, metric, example, prediction)
                 if inspect.isawaitable(value):
                     value = await value
                 scores[name] = _score(name, value)

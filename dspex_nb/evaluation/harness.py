@@ -9,14 +9,13 @@ finished examples as a partial report.
 from __future__ import annotations
 
 import asyncio
-import math
-import numbers
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dspex_nb import _checks as checks
 from dspex_nb import _engine
 from dspex_nb.data.examples import to_examples
 from dspex_nb.errors import ArgumentError, DataError
@@ -55,35 +54,35 @@ class Harness:
     `bad_golds="record"`, a recorded failure of that example (the others run).
     """
 
-    def __init__(self, metrics: Sequence[Metric] | Mapping[str, Metric], *, concurrency: int = 16,
-                 max_errors: int | None = None, failure_score: float = 0.0,
-                 threshold: float | Mapping[str, float] = 1.0, display: str | bool = "auto",
-                 input_keys: Sequence[str] | None = None, keep_traces: bool = True,
-                 resamples: int = RESAMPLES, seed: int = 0, bad_golds: str = "raise"):
+    def __init__(self, metrics: Metric | Sequence[Metric] | Mapping[str, Metric], *,
+                 concurrency: int = 16, max_errors: int | None = None,
+                 failure_score: float = 0.0, threshold: float | Mapping[str, float] = 1.0,
+                 display: str | bool = "auto", input_keys: Sequence[str] | None = None,
+                 keep_traces: bool = True, resamples: int = RESAMPLES, seed: int = 0,
+                 bad_golds: str = "raise", num_threads: int | None = None):
         self.metrics = named_metrics(metrics)
-        if not self.metrics:
-            raise ArgumentError("a Harness needs at least one metric")
-        if concurrency < 1:
-            raise ArgumentError("concurrency must be at least 1")
-        if not _finite(failure_score):
-            raise ArgumentError(f"failure_score must be a finite number (the score a failed "
-                                f"example gets), not {failure_score!r}")
-        if not isinstance(resamples, int) or isinstance(resamples, bool) or resamples < 1:
-            raise ArgumentError(f"resamples must be a whole number >= 1 (bootstrap resamples "
-                                f"for the intervals; default {RESAMPLES}), not {resamples!r}")
-        if bad_golds not in ("raise", "record"):
-            raise ArgumentError(f"bad_golds is 'raise' or 'record', not {bad_golds!r}")
-        self.concurrency = concurrency
-        self.max_errors = max_errors
-        self.failure_score = float(failure_score)
-        self.thresholds = {name: float(threshold[name]) if isinstance(threshold, Mapping)
-                           else float(threshold) for name in self.metrics}
+        concurrency = checks.dspy_alias("num_threads", num_threads, "concurrency",
+                                        concurrency, 16)
+        self.concurrency = checks.whole_number("concurrency", concurrency)
+        self.max_errors = checks.whole_number("max_errors", max_errors, optional=True)
+        self.failure_score = checks.finite_number("failure_score", failure_score)
+        self.resamples = checks.whole_number("resamples", resamples)
+        self.bad_golds = checks.one_of("bad_golds", bad_golds, ("raise", "record"))
+        self.seed = checks.whole_number("seed", seed, minimum=0)
+        if isinstance(threshold, Mapping):
+            unknown = sorted(set(threshold) - set(self.metrics))
+            if unknown:
+                raise ArgumentError(f"threshold names metrics this harness does not have: "
+                                    f"{unknown} (it has {list(self.metrics)})")
+            self.thresholds = {name: checks.finite_number(f"threshold[{name!r}]",
+                                                          threshold.get(name, 1.0))
+                               for name in self.metrics}
+        else:
+            self.thresholds = dict.fromkeys(self.metrics,
+                                            checks.finite_number("threshold", threshold))
         self.display = live_views.check_display(display)
-        self.bad_golds = bad_golds
         self.input_keys = input_keys
         self.keep_traces = keep_traces
-        self.resamples = resamples
-        self.seed = seed
         self._stops: list[Callable[[str], None]] = []
         self._stops_lock = threading.Lock()
 
@@ -94,7 +93,10 @@ class Harness:
         return _engine.run_stoppable(self.arun(program, devset), self.stop, grace=60)
 
     async def arun(self, program: Any, devset: Any) -> EvaluationReport:
-        examples = to_examples(devset, self.input_keys)
+        checks.program("program", program)
+        examples = to_examples(checks.collection("devset", devset), self.input_keys)
+        if not examples:
+            raise ArgumentError("devset is empty: there is nothing to evaluate")
         bad = unusable_golds(self.metrics.values(), examples)
         if bad and self.bad_golds == "raise":
             raise DataError(_describe_bad_golds(bad, len(examples)))
@@ -204,21 +206,20 @@ class Harness:
                       "resamples": self.resamples, "seed": self.seed})
 
 
-def evaluate(program: Any, devset: Any, metrics: Sequence[Metric] | Mapping[str, Metric], *,
+def evaluate(program: Any, devset: Any,
+             metrics: Metric | Sequence[Metric] | Mapping[str, Metric], *,
              concurrency: int = 16, max_errors: int | None = None, failure_score: float = 0.0,
              threshold: float | Mapping[str, float] = 1.0, display: str | bool = "auto",
              input_keys: Sequence[str] | None = None, keep_traces: bool = True,
-             resamples: int = RESAMPLES, seed: int = 0, bad_golds: str = "raise"
-             ) -> EvaluationReport:
-    """One line: `dx.evaluate(program, devset, [metric])`; the options are `Harness`'s."""
+             resamples: int = RESAMPLES, seed: int = 0, bad_golds: str = "raise",
+             num_threads: int | None = None) -> EvaluationReport:
+    """One line: `dx.evaluate(program, devset, metric)` (one metric, a list, or a dict by
+    name); the options are `Harness`'s (`num_threads` is DSPy's name for `concurrency`)."""
     return Harness(metrics, concurrency=concurrency, max_errors=max_errors,
                    failure_score=failure_score, threshold=threshold, display=display,
                    input_keys=input_keys, keep_traces=keep_traces, resamples=resamples,
-                   seed=seed, bad_golds=bad_golds).run(program, devset)
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and math.isfinite(value)
+                   seed=seed, bad_golds=bad_golds, num_threads=num_threads
+                   ).run(program, devset)
 
 
 def _describe_bad_golds(bad: Mapping[int, str], total: int) -> str:

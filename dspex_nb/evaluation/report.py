@@ -117,6 +117,22 @@ class EvaluationReport:
         return sum(r.cost_usd for r in self.results)
 
     @property
+    def warning(self) -> str | None:
+        """Said plainly when at least half the examples failed: their scores are the
+        failure score, not measurements, and the most common reason is the first thing to
+        fix. None otherwise."""
+        if not self.n or self.failures * 2 < self.n:
+            return None
+        top, count = self.failure_reasons()[0]
+        who = (f"all {self.n} examples failed" if self.failures == self.n
+               else f"{self.failures} of {self.n} examples failed")
+        fallback = self.settings.get("failure_score", 0.0)
+        which = ("every failure" if count == self.failures
+                 else f"{count} of the {self.failures} failures")
+        return (f"{who}: their scores are the failure score ({fallback:g}), not "
+                f"measurements; {which}: {top}")
+
+    @property
     def score(self) -> float:
         """The first metric's mean (what `dspy.Evaluate`'s result calls its score)."""
         return next(iter(self.metrics.values())).mean
@@ -176,8 +192,10 @@ class EvaluationReport:
                  + (f" of {self.planned}" if self.planned and self.planned != self.n else "")
                  + f" examples, {self.failures} failed"
                  + (f" (PARTIAL: {self.stop_reason})" if self.partial else "")]
+        if self.warning:
+            lines.append(f"  WARNING: {self.warning}")
         reasons = self.failure_reasons()
-        if reasons:
+        if reasons and not self.warning:
             top, count = reasons[0]
             every = "every failure" if count == self.failures else f"{count} of {self.failures}"
             lines.append(f"  failed: {every}: {top}"

@@ -17,6 +17,7 @@ import random
 import threading
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +25,13 @@ from typing import Any
 
 import orjson
 
+from dspex_nb import _checks as checks
 from dspex_nb import _engine
 from dspex_nb._atomic import write_atomic
 from dspex_nb._formats import check
 from dspex_nb.accounting import UsageTotals, recording
 from dspex_nb.data.examples import to_examples
-from dspex_nb.errors import DataError
+from dspex_nb.errors import AllFailedError, ArgumentError, DataError
 from dspex_nb.evaluation._trial import metric_name, run_trial
 from dspex_nb.evaluation.metrics import unusable_golds
 from dspex_nb.lm.base import BaseLM
@@ -59,6 +61,7 @@ class Trajectory:
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+    error: str | None = None  # why it failed (program, LM or metric), when it did
 
 
 class SIMBA:
@@ -71,22 +74,28 @@ class SIMBA:
                  concurrency: int = 16, demo_input_field_maxlen: int = 100_000,
                  strategies: Sequence[str] = ("append_rule", "append_demo"),
                  display: str | bool = "auto"):
-        if bsize < 1 or num_candidates < 1 or max_steps < 0:
-            raise ValueError("bsize and num_candidates must be >= 1, max_steps >= 0")
+        checks.metric_takes_trace("metric", metric)
         self.metric = metric
-        self.bsize = bsize
-        self.num_candidates = num_candidates
-        self.max_steps = max_steps
-        self.max_demos = max_demos
+        self.bsize = checks.whole_number("bsize", bsize)
+        self.num_candidates = checks.whole_number("num_candidates", num_candidates)
+        self.max_steps = checks.whole_number("max_steps", max_steps, minimum=0)
+        self.max_demos = checks.whole_number("max_demos", max_demos, minimum=0)
+        if prompt_model is not None and not isinstance(prompt_model, BaseLM):
+            raise ArgumentError(f"prompt_model must be an LM (dx.LM(...)), not "
+                                f"{type(prompt_model).__name__} {prompt_model!r:.60}")
         self.prompt_model = prompt_model
-        self.temperature_for_sampling = temperature_for_sampling
-        self.temperature_for_candidates = temperature_for_candidates
-        self.seed = seed
-        self.concurrency = concurrency
-        self.demo_input_field_maxlen = demo_input_field_maxlen
-        unknown = set(strategies) - {"append_rule", "append_demo"}
-        if unknown or not strategies:
-            raise ValueError(f"strategies are append_rule and/or append_demo, not {unknown}")
+        self.temperature_for_sampling = checks.finite_number("temperature_for_sampling",
+                                                             temperature_for_sampling)
+        self.temperature_for_candidates = checks.finite_number("temperature_for_candidates",
+                                                               temperature_for_candidates)
+        self.seed = checks.whole_number("seed", seed, minimum=0)
+        self.concurrency = checks.whole_number("concurrency", concurrency)
+        self.demo_input_field_maxlen = checks.whole_number("demo_input_field_maxlen",
+                                                           demo_input_field_maxlen)
+        if isinstance(strategies, str) or not strategies \
+                or set(strategies) - {"append_rule", "append_demo"}:
+            raise ArgumentError(f"strategies must be a non-empty list of 'append_rule' and/or "
+                                f"'append_demo', not {strategies!r}")
         self.strategies = tuple(strategies)
         self.display = live_views.check_display(display)
         self.result: OptimizationResult | None = None
@@ -103,24 +112,32 @@ class SIMBA:
                 "strategies": list(self.strategies)}
 
     # -- entry points ----------------------------------------------------------------------
-    def compile(self, program: Module, *, trainset: Any, valset: Any = None,
+    def compile(self, program: Module | None = None, *, trainset: Any, valset: Any = None,
                 checkpoint: str | os.PathLike[str] | None = None,
-                resume: str | os.PathLike[str] | None = None) -> Module:
-        """Optimize; Ctrl-C returns the best program so far (with a partial result)."""
+                resume: str | os.PathLike[str] | None = None,
+                student: Module | None = None) -> Module:
+        """Optimize; Ctrl-C returns the best program so far (with a partial result).
+        (`student=` is DSPy's name for `program`.)"""
         return _engine.run_stoppable(
             self.acompile(program, trainset=trainset, valset=valset, checkpoint=checkpoint,
-                          resume=resume), self.stop)
+                          resume=resume, student=student), self.stop)
 
     def stop(self, reason: str = "stopped") -> None:
         with self._lock:
             for request in list(self._stop_requests):
                 request(reason)
 
-    async def acompile(self, program: Module, *, trainset: Any, valset: Any = None,
-                       checkpoint: str | os.PathLike[str] | None = None,
-                       resume: str | os.PathLike[str] | None = None) -> Module:
-        run = _Run(self, program, to_examples(trainset, None),
-                   to_examples(valset, None) if valset is not None else None)
+    async def acompile(self, program: Module | None = None, *, trainset: Any,
+                       valset: Any = None, checkpoint: str | os.PathLike[str] | None = None,
+                       resume: str | os.PathLike[str] | None = None,
+                       student: Module | None = None) -> Module:
+        program = checks.dspy_alias("student", student, "program", program, None)
+        if not isinstance(program, Module):
+            raise ArgumentError(f"SIMBA optimizes a dx.Module (dx.Predict, dx.ChainOfThought "
+                                f"or your own), not {type(program).__name__} {program!r:.60}")
+        run = _Run(self, program, to_examples(checks.collection("trainset", trainset), None),
+                   to_examples(checks.collection("valset", valset), None)
+                   if valset is not None else None)
         with self._lock:
             self._stop_requests.append(run.request_stop)
         try:
@@ -142,7 +159,7 @@ class _Run:
     def __init__(self, simba: SIMBA, student: Module, trainset: list[Example],
                  valset: list[Example] | None):
         if not trainset:
-            raise ValueError("SIMBA needs a non-empty trainset")
+            raise ArgumentError("SIMBA needs a non-empty trainset")
         for name, examples in (("trainset", trainset), ("valset", valset or [])):
             bad = unusable_golds([simba.metric], examples)
             if bad:
@@ -172,6 +189,7 @@ class _Run:
         self.result = OptimizationResult(optimizer="SIMBA", settings=simba.settings)
         self.base_lms = self._base_lms(student)
         self.stop_reason: str | None = None
+        self.scored = False  # has any example been scored yet (see require_scores)
         self.span: Span | None = None  # the run's optimization span (live views filter on it)
         self.step_task: asyncio.Future[None] | None = None
         self.loop = asyncio.get_running_loop()
@@ -226,6 +244,7 @@ class _Run:
         runs = await self.gather([
             self.run(self.with_lms(self.programs[pid], variants[k]), i, pid)
             for k, i, pid in plan])
+        self.require_scores(runs, "trajectories of the first step")
         buckets = order_buckets(runs, batch)
         all_scores = sorted(r.score for r in runs)
         p10, p90 = _percentile(all_scores, 10), _percentile(all_scores, 90)
@@ -429,7 +448,23 @@ class _Run:
         feedback = next(iter(result.feedback.values()), "") or result.error or ""
         return Trajectory(index, program_id, result.prediction, result.scores[self.metric_name],
                           feedback, calls, result.lm_calls, result.prompt_tokens,
-                          result.completion_tokens, result.cost_usd)
+                          result.completion_tokens, result.cost_usd, result.error)
+
+    def require_scores(self, runs: list[Trajectory], what: str) -> None:
+        """Until one example has been scored, a batch where every one failed (a metric that
+        cannot be called, an LM that cannot be reached) stops the run with AllFailedError:
+        optimizing failure scores would report "0.000 -> 0.000" as if it had tried."""
+        if self.scored or not runs:
+            return
+        if any(r.error is None for r in runs):
+            self.scored = True
+            return
+        reason, count = Counter((r.error or "").split("\n", 1)[0][:300]
+                                for r in runs).most_common(1)[0]
+        raise AllFailedError(
+            f"SIMBA stopped: all {len(runs)} {what} failed, so there is nothing to optimize; "
+            f"{'every one' if count == len(runs) else f'{count} of them'}: {reason}",
+            reason=reason, count=count)
 
     def count(self, usage: UsageTotals) -> None:
         """Add LM calls (and their tokens and cost) to the run's totals."""
@@ -454,6 +489,7 @@ class _Run:
             for pid in candidates:
                 runs = await self.gather([self.run(self.programs[pid], i, pid)
                                           for i in range(len(examples))])
+                self.require_scores(runs, "examples of the baseline")
                 scores[pid] = sum(r.score for r in runs) / len(runs)
         finally:
             self.trainset = saved
@@ -491,9 +527,11 @@ class _Run:
         mine = {k: v for k, v in self.s.settings.items() if k != "max_steps"}
         theirs = {k: v for k, v in state["settings"].items() if k != "max_steps"}
         if mine != theirs:  # max_steps may grow: resuming can continue a run for longer
-            raise ValueError(f"{path} was written with other settings: {state['settings']}")
+            raise ArgumentError(f"{path} was written with other settings: "
+                                f"{state['settings']}; resume with the same SIMBA settings")
         self.next_step, self.cursor, self.order = (state["next_step"], state["cursor"],
                                                    state["order"])
+        self.scored = self.next_step > 0  # a saved step passed require_scores
         self.rng.setstate(_rng_from_json(state["rng"]))
         self.programs = {int(pid): self.student.deepcopy().load_state(s)
                          for pid, s in state["programs"].items()}

@@ -125,6 +125,8 @@ class EvalTable(anywidget.AnyWidget):
                            "pass_rate": m.pass_rate} for k, m in report.metrics.items()}
             status = (f"partial: {report.stop_reason}" if report.partial
                       else f"done in {report.wall_time_s:.1f} s")
+            if report.warning:
+                status = f"{status}. {report.warning}"
         else:
             metrics = {k: _running_interval(s, self._squares[k], run.done)
                        for k, s in self._sums.items()}
