@@ -67,6 +67,14 @@ def program(name: str, value: Any) -> Any:
     return value
 
 
+def lm_object(name: str, value: Any) -> Any:
+    """An LM client (anything with `acomplete`, as every dx LM has), or None."""
+    if value is not None and not callable(getattr(value, "acomplete", None)):
+        hint = f" (dx.LM({value!r}) makes one)" if isinstance(value, str) else ""
+        raise ArgumentError(f"{name} must be an LM object, not {_shown(value)}{hint}")
+    return value
+
+
 def metric_takes_trace(name: str, metric: Any) -> bool:
     """Check a metric can be called with (example, prediction); True when it also takes the
     third `trace` argument (dx's metrics and DSPy's three-argument form), False for DSPy's

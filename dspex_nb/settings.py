@@ -12,6 +12,9 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from dspex_nb._checks import known_keywords, lm_object, whole_number
+from dspex_nb.errors import ArgumentError
+
 _KNOWN = frozenset({"lm", "adapter", "cache", "max_parse_retries"})
 
 _global: dict[str, Any] = {}
@@ -21,10 +24,27 @@ _overrides: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextV
 )
 
 
+_HINTS = {
+    "track_usage": "usage is always counted: see report.prompt_tokens, or `with dx.trace()`",
+    "experimental": "there is no experimental switch; every feature is on",
+    "rm": "a retriever is given to the module that uses it",
+    "num_threads": "concurrency is an option of dx.evaluate / dx.Harness / dx.SIMBA",
+}
+
+
 def _check(options: dict[str, Any]) -> None:
-    unknown = set(options) - _KNOWN
-    if unknown:
-        raise TypeError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(_KNOWN)}")
+    known_keywords("configure", options, sorted(_KNOWN), _HINTS)
+    lm_object("lm", options.get("lm"))
+    adapter = options.get("adapter")
+    if adapter is not None and not callable(getattr(adapter, "request", None)):
+        raise ArgumentError(f"adapter must be dx.JSONAdapter() or dx.ChatAdapter(), not "
+                            f"{type(adapter).__name__} {adapter!r:.60}")
+    cache = options.get("cache")
+    if cache not in (None, False) and not callable(getattr(cache, "get_from_memory", None)):
+        raise ArgumentError(f"cache must be a dx.Cache(...) or False, not "
+                            f"{type(cache).__name__} {cache!r:.60}")
+    if "max_parse_retries" in options:
+        whole_number("max_parse_retries", options["max_parse_retries"], minimum=0)
 
 
 def configure(**options: Any) -> None:

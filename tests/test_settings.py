@@ -9,11 +9,20 @@ import dspex_nb as dx
 from dspex_nb import settings
 
 
+def _lm(name: str) -> dx.ScriptedLM:
+    return dx.ScriptedLM([], model=name)
+
+
+def _lm_name() -> object:
+    lm = settings.get("lm")
+    return lm.model if lm is not None else None
+
+
 def test_context_overrides_configure_inside_the_block_only() -> None:
-    dx.configure(lm="global")
-    with dx.context(lm="local"):
-        assert settings.get("lm") == "local"
-    assert settings.get("lm") == "global"
+    dx.configure(lm=_lm("global"))
+    with dx.context(lm=_lm("local")):
+        assert _lm_name() == "local"
+    assert _lm_name() == "global"
 
 
 def test_context_does_not_leak_into_another_thread() -> None:
@@ -22,23 +31,23 @@ def test_context_does_not_leak_into_another_thread() -> None:
     leave = threading.Event()
 
     def holder() -> None:
-        with dx.context(lm="thread-a"):
+        with dx.context(lm=_lm("thread-a")):
             inside.set()
             leave.wait(5)
 
     t = threading.Thread(target=holder)
     t.start()
     inside.wait(5)
-    seen.append(settings.get("lm"))
+    seen.append(_lm_name())
     leave.set()
     t.join()
     assert seen == [None]
 
 
 def test_configure_is_seen_from_other_threads() -> None:
-    dx.configure(lm="shared")
+    dx.configure(lm=_lm("shared"))
     seen: list[object] = []
-    t = threading.Thread(target=lambda: seen.append(settings.get("lm")))
+    t = threading.Thread(target=lambda: seen.append(_lm_name()))
     t.start()
     t.join()
     assert seen == ["shared"]
@@ -46,9 +55,9 @@ def test_configure_is_seen_from_other_threads() -> None:
 
 def test_context_is_isolated_between_concurrent_tasks() -> None:
     async def task(name: str) -> object:
-        with dx.context(lm=name):
+        with dx.context(lm=_lm(name)):
             await asyncio.sleep(0.01)
-            return settings.get("lm")
+            return _lm_name()
 
     async def main() -> list[object]:
         return list(await asyncio.gather(task("a"), task("b"), task("c")))
@@ -56,6 +65,20 @@ def test_context_is_isolated_between_concurrent_tasks() -> None:
     assert asyncio.run(main()) == ["a", "b", "c"]
 
 
-def test_unknown_setting_is_a_type_error() -> None:
-    with pytest.raises(TypeError, match="unknown setting"):
+def test_unknown_setting_is_an_argument_error_naming_the_closest() -> None:
+    with pytest.raises(dx.ArgumentError, match="unexpected keyword argument 'lmm': did you "
+                                               "mean 'lm'"):
         dx.configure(lmm="x")
+
+
+def test_a_dspy_setting_gets_a_hint() -> None:
+    with pytest.raises(dx.ArgumentError, match=r"track_usage.*usage is always counted"):
+        dx.configure(track_usage=True)
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("lm", "gpt-4o-mini"), ("adapter", "json"), ("cache", "disk"), ("max_parse_retries", -1),
+])
+def test_a_setting_of_the_wrong_kind_is_refused(option: str, value: object) -> None:
+    with pytest.raises(dx.ArgumentError, match=option):
+        dx.configure(**{option: value})

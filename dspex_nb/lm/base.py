@@ -13,10 +13,12 @@ from abc import ABC, abstractmethod
 from collections import deque
 from typing import Any, Self
 
+from dspex_nb import _checks as checks
 from dspex_nb._engine import run_sync
 from dspex_nb.accounting import LMCallRecord, add_lm_call, recording_active
 from dspex_nb.caching import Cache, current_cache, request_key
-from dspex_nb.errors import DspexError
+from dspex_nb.errors import ArgumentError, DspexError
+from dspex_nb.lm.params import check_sampling, checked_extra_body
 from dspex_nb.lm.pricing import estimate_cost
 from dspex_nb.lm.types import HistoryEntry, LMRequest, LMResponse, Usage
 from dspex_nb.telemetry.spans import Span, emit, span
@@ -27,10 +29,19 @@ class BaseLM(ABC):
 
     def __init__(self, model: str, *, cache: bool = True, history_size: int = 1000,
                  **defaults: Any):
+        if not isinstance(model, str) or not model.strip():
+            raise ArgumentError(f"model must be a model name such as 'gpt-4o-mini', not "
+                                f"{model!r:.60}")
+        if not isinstance(cache, bool):
+            raise ArgumentError(f"cache must be True or False, not {cache!r:.60}")
         self.model = model
-        self.sample_id: int | None = defaults.pop("sample_id", None)
-        self.defaults: dict[str, Any] = defaults
+        self.sample_id: int | None = checks.whole_number(
+            "sample_id", defaults.pop("sample_id", None), minimum=0, optional=True)
+        self.extra_body = checked_extra_body(defaults.pop("extra_body", None))
+        check_sampling(type(self).__name__, defaults)
+        self.defaults: dict[str, Any] = {**defaults, **self.extra_body}  # what a call sends
         self.cache_enabled = cache
+        history_size = checks.whole_number("history_size", history_size, minimum=0)
         self.history: deque[HistoryEntry] = deque(maxlen=history_size)
         self.usage = Usage()
         self.cost_usd = 0.0
@@ -50,7 +61,11 @@ class BaseLM(ABC):
 
     def dump_state(self) -> dict[str, Any]:
         """Plain settings to rebuild this LM; never a secret."""
-        return {"class": type(self).__name__, "model": self.model, "defaults": dict(self.defaults)}
+        sampling = {k: v for k, v in self.defaults.items() if k not in self.extra_body}
+        state = {"class": type(self).__name__, "model": self.model, "defaults": sampling}
+        if self.extra_body:
+            state["extra_body"] = dict(self.extra_body)
+        return state
 
     provider = "unknown"
 
@@ -168,7 +183,9 @@ class BaseLM(ABC):
     def copy(self, **defaults: Any) -> Self:
         """The same model with some defaults changed (e.g. temperature), sharing the connection."""
         new = copy.copy(self)
-        new.sample_id = defaults.pop("sample_id", self.sample_id)
+        new.sample_id = checks.whole_number("sample_id", defaults.pop("sample_id", self.sample_id),
+                                            minimum=0, optional=True)
+        check_sampling(f"{type(self).__name__}.copy", defaults)
         new.defaults = {**self.defaults, **defaults}
         new.history = deque(maxlen=self.history.maxlen)
         new.usage = Usage()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import threading
 import time
 from typing import Any
@@ -23,10 +24,13 @@ import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport
 
+from dspex_nb import _checks as checks
 from dspex_nb._engine import close_at_exit, on_engine
 from dspex_nb.errors import (
+    ArgumentError,
     AuthenticationError,
     BadResponseError,
+    ConfigurationError,
     ContextWindowError,
     LMConnectionError,
     LMError,
@@ -39,6 +43,8 @@ from dspex_nb.lm.retry import RETRY_STATUSES, RetryPolicy
 from dspex_nb.lm.types import LMRequest, LMResponse, Usage
 from dspex_nb.telemetry.spans import emit, span
 
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+PROVIDER_PREFIX = "openai/"
 STRUCTURED_MODES = ("json_schema", "json_object_schema", "json_object", "prompt")
 _CONTEXT_HINTS = ("context length", "context_length", "maximum context", "context window",
                   "too many tokens", "exceeds the context", "n_ctx")
@@ -51,6 +57,37 @@ _mode_lock = threading.Lock()
 
 class _FormatRejected(Exception):
     """The server refused this response_format; the next mode should be tried."""
+
+
+def _checked_url(base_url: str | None) -> str:
+    """The server URL to use (argument, else OPENAI_BASE_URL, else OpenAI's), or a
+    ConfigurationError for one that is empty or not http(s) with a host: such a URL used to
+    send the request, and the key, to the default endpoint. Credentials in it are never
+    shown."""
+    if base_url is None:
+        url = os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        where = "OPENAI_BASE_URL" if os.environ.get("OPENAI_BASE_URL") else "base_url"
+    else:
+        url, where = base_url, "base_url"
+    if not isinstance(url, str):
+        raise ArgumentError(f"base_url must be a string URL, not {type(url).__name__}")
+    try:
+        parts = urlsplit(url.strip())
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigurationError(
+            f"{where} must be an http(s) URL with a host, such as http://localhost:8080/v1 "
+            f"or https://api.openai.com/v1, not {redact_url(url)!r}")
+    return url.strip().rstrip("/")
+
+
+def redact_url(url: str) -> str:
+    """A URL (even a malformed one) safe to show: no user:password@, no query string."""
+    url = re.sub(r"^([^/@\s]*//)?[^/@\s]*@", lambda m: f"{m.group(1) or ''}***@", url)
+    return url.split("?", 1)[0]
 
 
 def _public_url(url: str) -> str:
@@ -67,6 +104,11 @@ class LM(BaseLM):
 
     `api_key` and `base_url` default to OPENAI_API_KEY and OPENAI_BASE_URL. The key is kept
     only in memory: it never reaches a cache key, a saved program, history or `repr`.
+    DSPy's spellings work: `"openai/my-model"` is the model `my-model` (the prefix names
+    LiteLLM's provider, and every server here speaks OpenAI's protocol), and `api_base=` is
+    `base_url=`. Keyword arguments beyond the options below are sampling parameters
+    (temperature, max_tokens, ...: `dspex_nb.lm.params.SAMPLING`), checked by name;
+    `extra_body={...}` sends anything else a server understands, as given.
     """
 
     def __init__(
@@ -82,21 +124,31 @@ class LM(BaseLM):
         structured_mode: str | None = None,
         cache: bool = True,
         history_size: int = 1000,
+        api_base: str | None = None,
         **defaults: Any,
     ):
+        if isinstance(model, str) and model.startswith(PROVIDER_PREFIX):
+            model = model[len(PROVIDER_PREFIX):]
         defaults.setdefault("temperature", 0.0)
         super().__init__(model, cache=cache, history_size=history_size, **defaults)
-        url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-        self.base_url = url.rstrip("/")
+        base_url = checks.dspy_alias("api_base", api_base, "base_url", base_url, None)
+        self.base_url = _checked_url(base_url)
         self._url = httpx.URL(f"{self.base_url}/chat/completions")
+        if api_key is not None and not isinstance(api_key, str):
+            raise ArgumentError(f"api_key must be a string, not {type(api_key).__name__}")
         self._api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy(max_retries=max_retries)
-        if structured_mode is not None and structured_mode not in STRUCTURED_MODES:
-            raise ValueError(f"structured_mode must be one of {STRUCTURED_MODES}")
+        self.timeout = checks.finite_number("timeout", timeout)
+        if self.timeout <= 0:
+            raise ArgumentError(f"timeout must be > 0 seconds, not {timeout!r}")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ArgumentError(f"retry must be a dx.RetryPolicy, not {type(retry).__name__}")
+        self.retry = retry or RetryPolicy(
+            max_retries=checks.whole_number("max_retries", max_retries, minimum=0))
+        if structured_mode is not None:
+            checks.one_of("structured_mode", structured_mode, STRUCTURED_MODES)
         self._forced_mode = structured_mode
         self._server = _public_url(self.base_url)
-        self._pool = _Pool(max_connections)
+        self._pool = _Pool(checks.whole_number("max_connections", max_connections))
         self._timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._api_key:

@@ -29,6 +29,8 @@ def lm_from_state(state: dict[str, Any]) -> BaseLM:
     """Rebuild an LM from `dump_state()`; keys come from the environment, never the file."""
     kind = state.get("class")
     defaults = dict(state.get("defaults", {}))
+    if state.get("extra_body"):
+        defaults["extra_body"] = state["extra_body"]
     if kind == "LM":
         from dspex_nb.lm.openai import LM  # the HTTP stack, loaded only when needed
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Self
 
+from dspex_nb import _checks as checks
 from dspex_nb import settings
 from dspex_nb._engine import run_sync
 from dspex_nb._json import to_jsonable
 from dspex_nb.accounting import PredictorCall, PredictorScope
 from dspex_nb.adapters import Adapter, AdapterResult, JSONAdapter
 from dspex_nb.lm.base import BaseLM
+from dspex_nb.lm.params import check_sampling
 from dspex_nb.lm.resolve import current_lm, lm_from_state
 from dspex_nb.lm.types import LMRequest, LMResponse
 from dspex_nb.modules.module import Predictor
@@ -20,6 +22,7 @@ from dspex_nb.telemetry.spans import current_span
 _DEFAULT_ADAPTER = JSONAdapter()
 # Per-call options that steer the call but are not sampling parameters sent to the model.
 _CALL_OPTIONS = ("cache", "sample_id")
+
 
 
 class Predict(Predictor):
@@ -35,7 +38,8 @@ class Predict(Predictor):
                  **lm_kwargs: Any):
         self.signature = ensure_signature(signature)
         self.demos: list[dict[str, Any]] = []
-        self.lm = lm
+        self.lm: BaseLM | None = checks.lm_object("lm", lm)
+        check_sampling(type(self).__name__, lm_kwargs, also=frozenset(_CALL_OPTIONS))
         self.config: dict[str, Any] = lm_kwargs
 
     def _span_name(self) -> str:
@@ -65,7 +69,9 @@ class Predict(Predictor):
     def _plan(self, kwargs: dict[str, Any]) -> tuple[BaseLM, dict[str, Any], Adapter, LMRequest]:
         """The LM, the validated inputs, the adapter and the request of one call."""
         config = kwargs.pop("config", None) or {}
-        lm = kwargs.pop("lm", None) or self.lm or current_lm()
+        if config:
+            check_sampling("config", config, also=frozenset(_CALL_OPTIONS))
+        lm = checks.lm_object("lm", kwargs.pop("lm", None)) or self.lm or current_lm()
         inputs = self.signature.validate_inputs(kwargs)
         params = {**self.config, **config}
         options = {k: params.pop(k) for k in _CALL_OPTIONS if k in params}
