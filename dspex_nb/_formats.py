@@ -17,7 +17,10 @@ def check(data: Any, name: str, version: int, what: str) -> dict[str, Any]:
     """The document's fields without format/version, or FormatError saying what is wrong."""
     if not isinstance(data, dict) or data.get("format") != name:
         raise FormatError(f"not a saved {what} (expected format {name!r})")
-    if data.get("version", 0) > version:
+    found = data.get("version", 0)
+    if isinstance(found, bool) or not isinstance(found, int):
+        raise FormatError(f"this {what} has a version that is not a whole number: {found!r:.40}")
+    if found > version:
         raise FormatError(f"this {what} was saved by a newer dspex_nb (format version "
                           f"{data['version']}); this one reads up to {version}")
     return {k: v for k, v in data.items() if k not in ("format", "version")}

@@ -160,13 +160,16 @@ def test_loading_a_newer_format_is_refused(tmp_path: Path) -> None:
 
 
 class NeedsArgs(dx.Module):
-    def __init__(self, k: int) -> None:
+    def __init__(self, k: object) -> None:
+        self.k = k
         self.p = dx.Predict("a -> b")
 
 
-def test_module_needing_arguments_explains_how_to_load(tmp_path: Path) -> None:
-    path = NeedsArgs(3).save(tmp_path / "n.json")
-    with pytest.raises(dx.ConfigurationError, match=r"program.load\(path\)"):
+def test_module_built_with_an_argument_that_is_not_json_explains_how_to_load(
+    tmp_path: Path,
+) -> None:
+    path = NeedsArgs(object()).save(tmp_path / "n.json")
+    with pytest.raises(dx.ConfigurationError, match=r"not JSON \(k=object\).*program.load\(path\)"):
         dx.Module.load(path)
 
 

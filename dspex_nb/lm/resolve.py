@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dspex_nb import settings
-from dspex_nb.errors import ConfigurationError
+from dspex_nb.errors import ArgumentError, ConfigurationError, FormatError
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.local import LocalLM, bundled_model_path, default_local_lm, local_available
 
@@ -28,19 +28,26 @@ def current_lm() -> BaseLM:
 def lm_from_state(state: dict[str, Any]) -> BaseLM:
     """Rebuild an LM from `dump_state()`; keys come from the environment, never the file."""
     kind = state.get("class")
-    defaults = dict(state.get("defaults", {}))
+    defaults = state.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise FormatError(f"saved LM defaults are a JSON object, not {type(defaults).__name__}")
+    defaults = dict(defaults)
     if state.get("extra_body"):
         defaults["extra_body"] = state["extra_body"]
-    if kind == "LM":
-        from dspex_nb.lm.openai import LM  # the HTTP stack, loaded only when needed
+    try:
+        if kind == "LM":
+            from dspex_nb.lm.openai import LM  # the HTTP stack, loaded only when needed
 
-        return LM(state["model"], base_url=state.get("base_url"), **defaults)
+            if "model" not in state:
+                raise FormatError("saved LM settings lack the 'model'")
+            return LM(state["model"], base_url=state.get("base_url"), **defaults)
+        if kind == "LocalLM" and state.get("model_file") in (None, bundled_model_path().name):
+            return LocalLM(bundled_model_path(), **defaults)
+    except ArgumentError as exc:
+        raise FormatError(f"saved LM settings cannot be used: {exc}") from None
     if kind == "LocalLM":
-        bundled = bundled_model_path()
-        if state.get("model_file") in (None, bundled.name):
-            return LocalLM(bundled, **defaults)
         raise ConfigurationError(
-            f"the saved program used the local model file {state['model_file']!r}; "
+            f"the saved program used the local model file {state.get('model_file')!r}; "
             f"load it and set predictor.lm = dx.LocalLM(path)"
         )
     raise ConfigurationError(f"cannot rebuild an LM of kind {kind!r} from a saved program")

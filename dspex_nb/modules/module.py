@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -65,6 +66,15 @@ class Module:
     """Base class of LM programs. Compose predictors and other modules as attributes."""
 
     _span_kind = "module"  # each call is a telemetry span of this kind
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        # The constructor's arguments, as JSON, so a saved `Hop(num_hops=3)` is rebuilt with
+        # num_hops=3 (the state alone holds only the predictors). Taken here so subclasses
+        # need not call super().__init__; copies skip it (they carry the snapshot along).
+        self = super().__new__(cls)
+        if (args or kwargs) and cls._init_args is Module._init_args:
+            self.__dict__["_init_snapshot"] = _init_snapshot(cls, args, kwargs)
+        return self
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} defines neither forward nor aforward")
@@ -134,6 +144,10 @@ class Module:
         return {name: p.dump_state() for name, p in self.named_predictors()}
 
     def load_state(self, state: dict[str, Any]) -> Self:
+        """All or nothing: every predictor's state is rebuilt and checked before any is
+        applied, so a bad file leaves the program exactly as it was."""
+        if not isinstance(state, dict):
+            raise FormatError(f"a program's state is a JSON object, not {type(state).__name__}")
         predictors = dict(self.named_predictors())
         missing = sorted(set(predictors) - set(state))
         unknown = sorted(set(state) - set(predictors))
@@ -142,13 +156,24 @@ class Module:
                 f"saved state does not fit {type(self).__name__}: "
                 f"missing predictors {missing}, unknown predictors {unknown}"
             )
+        checked = {}
         for name, p in predictors.items():
-            p.load_state(state[name])
+            try:
+                checked[name] = p.check_state(state[name])
+            except FormatError as exc:
+                raise FormatError(f"predictor {name}: {exc}") from None
+        for name, p in predictors.items():
+            p.apply_state(checked[name])
         return self
 
     def _init_args(self) -> dict[str, Any]:
-        """JSON arguments that rebuild this module's structure (none for a plain subclass)."""
-        return {}
+        """JSON arguments that rebuild this module's structure: those its constructor was
+        called with (a subclass with other needs overrides this and `_from_init`)."""
+        return dict(self.__dict__.get("_init_snapshot", ({}, []))[0])
+
+    def _init_unsaved(self) -> list[str]:
+        """Constructor arguments that are not JSON, so a file alone cannot rebuild them."""
+        return list(self.__dict__.get("_init_snapshot", ({}, []))[1])
 
     @classmethod
     def _from_init(cls, init: dict[str, Any]) -> Self:
@@ -164,13 +189,16 @@ class Module:
         """The program as one JSON document (class path, rebuild arguments, state): what
         `save` writes and what experiment records keep as program snapshots."""
         cls = type(self)
-        return {
+        document = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "class": f"{cls.__module__}:{cls.__qualname__}",
             "init": self._init_args(),
             "state": self.dump_state(),
         }
+        if self._init_unsaved():
+            document["init_unsaved"] = self._init_unsaved()
+        return document
 
     @staticmethod
     def from_document(document: dict[str, Any], *, source: str = "document",
@@ -181,6 +209,8 @@ class Module:
             data = check(document, FORMAT, FORMAT_VERSION, "dspex_nb program")
         except FormatError as exc:
             raise FormatError(f"{source}: {exc}") from None
+        if not isinstance(data.get("class"), str):
+            raise FormatError(f"{source} names no program class")
         try:
             klass = import_object(data["class"])
         except (ImportError, AttributeError) as exc:
@@ -190,11 +220,25 @@ class Module:
             ) from None
         if not (isinstance(klass, type) and issubclass(klass, Module)):
             raise DspexError(f"{source} holds a {data['class']}, not a Module")
-        program: Module = klass._from_init(data.get("init", {}))
+        if "state" not in data:
+            raise FormatError(f"{source} holds no 'state'")
+        if data.get("init_unsaved"):
+            raise ConfigurationError(
+                f"{source}: {klass.__name__} was built with arguments that are not JSON "
+                f"({', '.join(map(str, data['init_unsaved']))}), so the file alone cannot "
+                f"rebuild it; build it yourself and load the state into it: "
+                f"program = {klass.__name__}(...); program.load(path)")
+        init = data.get("init", {})
+        if not isinstance(init, dict):
+            raise FormatError(f"{source}: 'init' is a JSON object of constructor arguments")
+        program: Module = klass._from_init(init)
         state = data["state"]
-        if lm is not None:
-            state = {name: {**s, "lm": None} for name, s in predictor_states(state).items()}
-        program.load_state(state)
+        try:
+            if lm is not None:
+                state = {name: {**s, "lm": None} for name, s in predictor_states(state).items()}
+            program.load_state(state)
+        except FormatError as exc:
+            raise FormatError(f"{source}: {exc}") from None
         if lm is not None:
             for p in program.predictors():
                 p.lm = lm
@@ -216,10 +260,12 @@ class Module:
 
     def _load_into(self, path: str | os.PathLike[str]) -> Self:
         try:
-            state = check(self._read(path), FORMAT, FORMAT_VERSION, "dspex_nb program")["state"]
+            data = check(self._read(path), FORMAT, FORMAT_VERSION, "dspex_nb program")
+            if "state" not in data:
+                raise FormatError("it holds no 'state'")
+            return self.load_state(data["state"])
         except FormatError as exc:
             raise FormatError(f"{path}: {exc}") from None
-        return self.load_state(state)
 
     @classmethod
     def _load_new(cls, path: str | os.PathLike[str]) -> Module:
@@ -251,6 +297,51 @@ class Predictor(Module):
     @instructions.setter
     def instructions(self, text: str) -> None:
         self.signature = self.signature.with_instructions(text)
+
+    def check_state(self, state: Any) -> Any:
+        """The saved state rebuilt and checked, nothing applied (a FormatError if bad)."""
+        raise NotImplementedError
+
+    def apply_state(self, checked: Any) -> Self:
+        """Apply what `check_state` returned; cannot fail."""
+        raise NotImplementedError
+
+
+def _init_snapshot(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]
+                   ) -> tuple[dict[str, Any], list[str]]:
+    """(constructor arguments by name that are plain JSON, names of those that are not)."""
+    try:
+        signature = inspect.signature(cls.__init__)  # type: ignore[misc]
+        bound = signature.bind(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return {}, ["(arguments that do not fit __init__)"]  # __init__ itself will say so
+    init: dict[str, Any] = {}
+    unsaved: list[str] = []
+    for name, value in list(bound.arguments.items())[1:]:
+        kind = signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL or kind is inspect.Parameter.POSITIONAL_ONLY:
+            unsaved.append(f"*{name}" if kind is inspect.Parameter.VAR_POSITIONAL else name)
+            continue
+        items = value.items() if kind is inspect.Parameter.VAR_KEYWORD else [(name, value)]
+        for key, item in items:
+            if _plain_json(item):
+                init[key] = copy.deepcopy(item)
+            else:
+                unsaved.append(f"{key}={type(item).__name__}")
+    return init, unsaved
+
+
+def _plain_json(value: Any) -> bool:
+    """Does JSON give this value back as it is (no tuple turned list, no NaN)?"""
+    if value is None or isinstance(value, bool | int | str):
+        return True
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if type(value) is list:
+        return all(_plain_json(v) for v in value)
+    if type(value) is dict:
+        return all(isinstance(k, str) and _plain_json(v) for k, v in value.items())
+    return False
 
 
 def predictor_states(state: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Self
 
 from dspex_nb import _checks as checks
@@ -10,6 +11,7 @@ from dspex_nb._engine import run_sync
 from dspex_nb._json import to_jsonable
 from dspex_nb.accounting import PredictorCall, PredictorScope
 from dspex_nb.adapters import Adapter, AdapterResult, JSONAdapter
+from dspex_nb.errors import ArgumentError, FormatError
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.params import check_sampling
 from dspex_nb.lm.resolve import current_lm, lm_from_state
@@ -20,6 +22,16 @@ from dspex_nb.signatures import Signature, ensure_signature
 from dspex_nb.telemetry.spans import current_span
 
 _DEFAULT_ADAPTER = JSONAdapter()
+
+
+@dataclass
+class CheckedState:
+    """A predictor's saved state, rebuilt and checked, not applied yet."""
+
+    signature: type[Signature]
+    demos: list[dict[str, Any]]
+    config: dict[str, Any]
+    lm: BaseLM | None
 # Per-call options that steer the call but are not sampling parameters sent to the model.
 _CALL_OPTIONS = ("cache", "sample_id")
 
@@ -114,17 +126,46 @@ class Predict(Predictor):
         }
 
     def load_state(self, state: dict[str, Any]) -> Self:
-        if "self" in state and "signature" not in state:
+        return self.apply_state(self.check_state(state))
+
+    def check_state(self, state: Any) -> CheckedState:
+        """Everything `load_state` needs, rebuilt and checked, with nothing changed yet: a
+        program loads all of its predictors' states or none (see `Module.load_state`)."""
+        if isinstance(state, dict) and "self" in state and "signature" not in state:
             state = state["self"]  # the whole-program form of a lone predictor
-        self.signature = Signature.from_dump(state["signature"])
-        self.demos = [dict(d) for d in state.get("demos", [])]
-        self.config = dict(state.get("config", {}))
+        if not isinstance(state, dict):
+            raise FormatError(f"a predictor's state is a JSON object, not "
+                              f"{type(state).__name__}")
+        if "signature" not in state:
+            raise FormatError("a predictor's state lacks its 'signature'")
+        signature = Signature.from_dump(state["signature"])
+        demos = state.get("demos", [])
+        if not isinstance(demos, list) or not all(isinstance(d, dict) for d in demos):
+            raise FormatError("demos must be a list of JSON objects (one per demo)")
+        config = state.get("config", {})
+        if not isinstance(config, dict):
+            raise FormatError(f"config must be a JSON object, not {type(config).__name__}")
+        try:
+            check_sampling("config", config, also=frozenset(_CALL_OPTIONS))
+        except ArgumentError as exc:
+            raise FormatError(str(exc)) from None
         saved_lm = state.get("lm")
+        lm = self.lm
         if not saved_lm:
-            self.lm = None
+            lm = None
+        elif not isinstance(saved_lm, dict):
+            raise FormatError(f"lm must be a JSON object of LM settings, not "
+                              f"{type(saved_lm).__name__}")
         elif self.lm is None or self.lm.dump_state() != saved_lm:
-            self.lm = lm_from_state(saved_lm)
+            lm = lm_from_state(saved_lm)
         # else: the same LM settings as the live one: keep it (and its connection)
+        return CheckedState(signature, [dict(d) for d in demos], dict(config), lm)
+
+    def apply_state(self, checked: CheckedState) -> Self:
+        self.signature = checked.signature
+        self.demos = checked.demos
+        self.config = checked.config
+        self.lm = checked.lm
         return self
 
     def _init_args(self) -> dict[str, Any]:

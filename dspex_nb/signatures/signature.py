@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import pydantic
 
 from dspex_nb._imports import import_object
-from dspex_nb.errors import InputError, SignatureError
+from dspex_nb.errors import FormatError, InputError, SignatureError
 from dspex_nb.signatures.field import Field, FieldMarker
 from dspex_nb.signatures.parser import parse_signature
 from dspex_nb.signatures.types import custom_types_of, parse_type
@@ -198,14 +198,32 @@ class Signature(metaclass=SignatureMeta):
 
     @classmethod
     def from_dump(cls, data: dict[str, Any]) -> type[Signature]:
-        types = {name: import_object(path) for name, path in data.get("types", {}).items()}
-        fields = {
-            f["name"]: Field(
-                f["name"], f["kind"], parse_type(f["type"], custom=types), f.get("desc", "")
-            )
-            for f in data["fields"]
-        }
-        return _make(data.get("name", "Signature"), fields, data["instructions"])
+        """The signature `dump()` described; a FormatError saying what is wrong with a dump
+        that was edited or damaged (never a KeyError from inside)."""
+        if not isinstance(data, dict):
+            raise FormatError(f"a saved signature is a JSON object, not "
+                              f"{type(data).__name__} {data!r:.60}")
+        try:
+            types = {name: import_object(path) for name, path in data.get("types", {}).items()}
+            fields: dict[str, Field] = {}
+            for f in data["fields"]:
+                if f["kind"] not in ("input", "output") or not isinstance(f["name"], str):
+                    raise FormatError(f"field {f!r:.80} has no name or a kind other than "
+                                      f"input/output")
+                fields[f["name"]] = Field(f["name"], f["kind"],
+                                          parse_type(f["type"], custom=types),
+                                          str(f.get("desc", "")))
+            instructions = data["instructions"]
+            if not isinstance(instructions, str):
+                raise FormatError(f"instructions are text, not {type(instructions).__name__}")
+            return _make(data.get("name", "Signature"), fields, instructions)
+        except FormatError:
+            raise
+        except KeyError as exc:
+            raise FormatError(f"a saved signature lacks {exc}") from None
+        except (TypeError, AttributeError, ValueError, ImportError) as exc:
+            raise FormatError(f"a saved signature that cannot be rebuilt: "
+                              f"{type(exc).__name__}: {exc}") from None
 
     @classmethod
     def equals(cls, other: type[Signature]) -> bool:
