@@ -17,10 +17,10 @@ class Extract(dx.Signature):
     """Extract items."""
 
     text: str = dx.InputField()
-    items: list[Item] = dx.OutputField()
+    found: list[Item] = dx.OutputField()
     mood: Literal["good", "bad"] = dx.OutputField()
 
 
 def test_string_annotations_resolve_to_real_types() -> None:
-    assert Extract.fields["items"].annotation == list[Item]
+    assert Extract.fields["found"].annotation == list[Item]
     assert Extract.fields["mood"].annotation == Literal["good", "bad"]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pydantic
 import pytest
@@ -127,3 +127,52 @@ def test_validate_inputs_rejects_wrong_types() -> None:
 
 def test_validate_inputs_accepts_numbers_for_text_fields() -> None:
     assert QA.validate_inputs({"question": 42, "context": ["a"]})["question"] == "42"
+
+
+# -- names that would break a program (issue 18) -------------------------------------------------
+@pytest.mark.parametrize(("spec", "why"), [
+    ("_x -> y", "starts with '_'"), ("q -> model_config", "pydantic"),
+    ("q -> model_dump", "pydantic"), ("config -> a", "per-call options"),
+    ("lm -> a", "the LM to use"), ("q -> items", "Example.items is a method"),
+    ("inputs -> a", "Example.inputs is a method"), ("q -> to_dict", "is a method"),
+])
+def test_a_reserved_or_shadowing_field_name_is_refused_at_definition(spec: str, why: str) -> None:
+    with pytest.raises(dx.SignatureError, match=why):
+        dx.Signature(spec)
+
+
+def test_a_private_field_in_the_class_form_is_refused_rather_than_dropped() -> None:
+    with pytest.raises(dx.SignatureError, match=r"'_x' starts with '_'.*would vanish"):
+        class Private(dx.Signature):
+            _x: str = dx.InputField()
+            y: str = dx.OutputField()
+
+
+def test_a_dunder_field_in_the_class_form_is_refused() -> None:
+    with pytest.raises(dx.SignatureError, match="'__weird__' starts with '_'"):
+        class Dunder(dx.Signature):
+            __weird__: str = dx.InputField()
+            y: str = dx.OutputField()
+
+
+def test_a_shadowing_field_in_the_class_form_is_refused() -> None:
+    with pytest.raises(dx.SignatureError, match="'model_config' is reserved"):
+        class Shadow(dx.Signature):
+            q: str = dx.InputField()
+            model_config: str = dx.OutputField()
+
+
+def test_an_empty_literal_is_a_signature_error_at_definition() -> None:
+    with pytest.raises(dx.SignatureError, match=r"field 'y' of Empty: Literal\[\(\)\] allows"):
+        class Empty(dx.Signature):
+            q: str = dx.InputField()
+            y: Literal[()] = dx.OutputField()  # type: ignore[valid-type]
+
+
+def test_private_annotations_without_a_field_marker_are_still_allowed() -> None:
+    class WithHelper(dx.Signature):
+        _cache: ClassVar[int] = 0
+        q: str = dx.InputField()
+        a: str = dx.OutputField()
+
+    assert list(WithHelper.fields) == ["q", "a"]

@@ -6,11 +6,10 @@ by `types.parse_type`.
 
 from __future__ import annotations
 
-import keyword
 from typing import Any
 
 from dspex_nb.errors import SignatureError
-from dspex_nb.signatures.field import Field, FieldKind
+from dspex_nb.signatures.field import Field, FieldKind, field_name_problem
 from dspex_nb.signatures.types import parse_type
 
 
@@ -77,9 +76,9 @@ def _parse_item(text: str, item: str, offset: int, kind: FieldKind,
     name = name_part.strip()
     if not name:
         raise SignatureError("empty field name", signature=text, position=offset + lead)
-    if not name.isidentifier() or keyword.iskeyword(name):
-        raise SignatureError(f"{name!r} is not a valid field name", signature=text,
-                             position=offset + lead)
+    problem = field_name_problem(name)
+    if problem:
+        raise SignatureError(problem, signature=text, position=offset + lead)
     annotation: Any = str
     if colon:
         if not type_part.strip():

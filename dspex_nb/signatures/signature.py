@@ -21,9 +21,9 @@ import pydantic
 
 from dspex_nb._imports import import_object
 from dspex_nb.errors import FormatError, InputError, SignatureError
-from dspex_nb.signatures.field import Field, FieldMarker
+from dspex_nb.signatures.field import Field, FieldMarker, field_name_problem
 from dspex_nb.signatures.parser import parse_signature
-from dspex_nb.signatures.types import custom_types_of, parse_type
+from dspex_nb.signatures.types import annotation_problem, custom_types_of, parse_type
 
 
 def _ordered(fields: dict[str, Field]) -> dict[str, Field]:
@@ -64,6 +64,8 @@ class SignatureMeta(type):
             inherited.update(getattr(base, "fields", {}))
         fields = dict(inherited)
         for key, annotation in annotations.items():
+            if key in markers and (problem := field_name_problem(key)):
+                raise SignatureError(f"{name}: {problem}")
             if key.startswith("_") or getattr(annotation, "__origin__", None) is ClassVar:
                 continue
             marker = markers.get(key)
@@ -145,6 +147,8 @@ class Signature(metaclass=SignatureMeta):
         """A copy with a new first output field (ChainOfThought adds `reasoning` this way)."""
         if name in cls.fields:
             raise SignatureError(f"{cls.__name__} already has a field {name!r}")
+        if problem := field_name_problem(name):
+            raise SignatureError(problem)
         fields = dict(cls.input_fields)
         fields[name] = Field(name, "output", annotation, desc)
         fields.update(cls.output_fields)
@@ -210,6 +214,8 @@ class Signature(metaclass=SignatureMeta):
                 if f["kind"] not in ("input", "output") or not isinstance(f["name"], str):
                     raise FormatError(f"field {f!r:.80} has no name or a kind other than "
                                       f"input/output")
+                if problem := field_name_problem(f["name"]):
+                    raise FormatError(problem)
                 fields[f["name"]] = Field(f["name"], f["kind"],
                                           parse_type(f["type"], custom=types),
                                           str(f.get("desc", "")))
@@ -252,6 +258,26 @@ def ensure_signature(spec: str | type[Signature]) -> type[Signature]:
 def _check(cls: SignatureMeta) -> None:
     if not cls.output_fields:
         raise SignatureError(f"signature {cls.__name__} has no output field")
+    for f in cls.fields.values():
+        if problem := annotation_problem(f.annotation):
+            raise SignatureError(f"field {f.name!r} of {cls.__name__}: {problem}")
+
+
+def _pydantic_model(sig: SignatureMeta, suffix: str, fields: dict[str, Any]
+                    ) -> type[pydantic.BaseModel]:
+    """The pydantic model of some fields; a type pydantic cannot handle is a SignatureError
+    naming the signature, not an error from inside pydantic."""
+    try:
+        model: type[pydantic.BaseModel] = pydantic.create_model(
+            f"{sig.__name__}{suffix}",
+            __config__=pydantic.ConfigDict(coerce_numbers_to_str=True,
+                                           arbitrary_types_allowed=True),
+            **fields)
+    except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError, TypeError,
+            ValueError, AssertionError) as exc:
+        raise SignatureError(f"signature {sig.signature_text!r} has a field type that cannot "
+                             f"be validated: {type(exc).__name__}: {str(exc)[:200]}") from None
+    return model
 
 
 def _make(name: str, fields: dict[str, Field], instructions: str) -> type[Signature]:
@@ -265,13 +291,9 @@ def _make(name: str, fields: dict[str, Field], instructions: str) -> type[Signat
 
 @functools.lru_cache(maxsize=4096)
 def _output_model(sig: SignatureMeta) -> type[pydantic.BaseModel]:
-    model: type[pydantic.BaseModel] = pydantic.create_model(  # type: ignore[call-overload]
-        f"{sig.__name__}Outputs",
-        __config__=pydantic.ConfigDict(coerce_numbers_to_str=True, arbitrary_types_allowed=True),
-        **{k: (f.annotation, pydantic.Field(description=f.desc or None))
-           for k, f in sig.output_fields.items()},
-    )
-    return model
+    return _pydantic_model(sig, "Outputs", {
+        k: (f.annotation, pydantic.Field(description=f.desc or None))
+        for k, f in sig.output_fields.items()})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -281,9 +303,5 @@ def _output_schema(sig: SignatureMeta) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=4096)
 def _input_model(sig: SignatureMeta) -> type[pydantic.BaseModel]:
-    model: type[pydantic.BaseModel] = pydantic.create_model(  # type: ignore[call-overload]
-        f"{sig.__name__}Inputs",
-        __config__=pydantic.ConfigDict(coerce_numbers_to_str=True, arbitrary_types_allowed=True),
-        **{k: (f.annotation, ...) for k, f in sig.input_fields.items()},
-    )
-    return model
+    return _pydantic_model(sig, "Inputs",
+                           {k: (f.annotation, ...) for k, f in sig.input_fields.items()})

@@ -195,3 +195,16 @@ def custom_types_of(annotation: Any) -> dict[str, str]:
     for arg in typing.get_args(annotation):
         found.update(custom_types_of(arg))
     return found
+
+
+def annotation_problem(annotation: Any) -> str | None:
+    """What makes a field type unusable, found at definition rather than at the first call
+    (pydantic fails on an empty Literal with a bare AssertionError); None if nothing."""
+    if typing.get_origin(annotation) is Literal and not typing.get_args(annotation):
+        return "Literal[()] allows no value at all"
+    for arg in typing.get_args(annotation):
+        if not isinstance(arg, str | int | bool | bytes | type(None)) or isinstance(arg, type):
+            problem = annotation_problem(arg)
+            if problem:
+                return problem
+    return None
