@@ -34,6 +34,7 @@ from dspex_nb.errors import (
     RateLimitError,
     ServerError,
     SignatureError,
+    UnreadableRecordWarning,
 )
 from dspex_nb.evaluation import (
     Comparison,
@@ -111,6 +112,7 @@ __all__ = [
     "ServerError",
     "Signature",
     "SignatureError",
+    "UnreadableRecordWarning",
     "Usage",
     "compare",
     "compare_experiments",

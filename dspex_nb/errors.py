@@ -140,3 +140,8 @@ class ServerError(LMError):
 class DSPyNameNote(UserWarning):
     """A note (shown once per name) that an option was given under DSPy's name, e.g.
     `num_threads=` for `concurrency=`; it was accepted. Not an error."""
+
+
+class UnreadableRecordWarning(UserWarning):
+    """Some records of an experiment store could not be read (truncated, edited, newer);
+    `store.list()` lists the others and names these with their paths."""

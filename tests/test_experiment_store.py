@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dspex_nb.errors import DspexError, FormatError
+from dspex_nb.errors import ArgumentError, DspexError, FormatError, UnreadableRecordWarning
 from dspex_nb.experiments import ExperimentRecord, ExperimentStore
 from dspex_nb.experiments.store import new_id
 
@@ -160,3 +160,45 @@ def test_filters_on_fields_outside_the_summary_read_the_record(tmp_path: Path) -
     store.save(_record("a", seed=7))
     store.save(_record("b", created_at=2.0, seed=8))
     assert list(store.list(seed=7)["id"]) == ["a"]
+
+
+def _damage(tmp_path: Path, experiment_id: str, text: str) -> Path:
+    path = tmp_path / experiment_id / "experiment.json"
+    path.write_text(text)
+    (tmp_path / experiment_id / "summary.json").unlink()  # as after a crash between writes
+    return path
+
+
+@pytest.mark.parametrize(("damage", "reason"), [
+    ('{"format": "dspex_nb.experiment", "vers', "not valid JSON"),
+    ('{"format": "dspex_nb.experiment", "version": 99}', "newer dspex_nb"),
+    ('{"format": "dspex_nb.experiment", "version": "one"}', "not a whole number"),
+    ("[1, 2]", "a JSON list, not an object"),
+])
+def test_one_unreadable_record_does_not_hide_the_others(tmp_path: Path, damage: str,
+                                                       reason: str) -> None:
+    store = ExperimentStore(tmp_path)
+    store.save(_record("good-a", created_at=1.0))
+    store.save(_record("bad", created_at=2.0))
+    store.save(_record("good-b", created_at=3.0))
+    path = _damage(tmp_path, "bad", damage)
+    with pytest.warns(UnreadableRecordWarning, match=r"1 experiment record\(s\).*bad/experiment"):
+        frame = store.list()
+    assert list(frame["id"]) == ["good-b", "good-a"]
+    assert list(frame.attrs["unreadable"]) == [str(path)]
+    assert reason in frame.attrs["unreadable"][str(path)]
+    with pytest.raises(FormatError, match=rf"{path}.*{reason}"):
+        store.load("bad")
+
+
+def test_a_missing_experiment_is_a_dspex_error_naming_the_store(tmp_path: Path) -> None:
+    store = ExperimentStore(tmp_path)
+    with pytest.raises(DspexError, match=r"no experiment 'nope' in "):
+        store.load("nope")
+
+
+@pytest.mark.parametrize("experiment_id", [None, 5, "../escape", ""])
+def test_an_id_that_is_not_one_is_an_argument_error(tmp_path: Path,
+                                                    experiment_id: object) -> None:
+    with pytest.raises(ArgumentError, match="not a valid experiment id"):
+        ExperimentStore(tmp_path).load(experiment_id)  # type: ignore[arg-type]

@@ -182,7 +182,10 @@ class ExperimentRecord:
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "record") -> ExperimentRecord:
         """A record from its JSON document; a `FormatError` naming `source` if it is not one."""
-        body = check(data, RECORD_FORMAT, RECORD_VERSION, "experiment record")
+        try:
+            body = check(data, RECORD_FORMAT, RECORD_VERSION, "experiment record")
+        except FormatError as exc:
+            raise FormatError(f"{source}: {exc}") from None
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(body) - known)
         if unknown:
@@ -194,6 +197,6 @@ class ExperimentRecord:
                 "arms": {k: ArmRecord.from_dict(a) for k, a in body.get("arms", {}).items()},
                 "comparisons": [ArmComparison.from_dict(c) for c in body.get("comparisons", [])],
             })
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise FormatError(f"{source}: not a valid experiment record "
                               f"({type(exc).__name__}: {exc})") from None

@@ -14,6 +14,7 @@ import re
 import shutil
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from dspex_nb._atomic import write_atomic
-from dspex_nb.errors import DspexError, FormatError
+from dspex_nb.errors import ArgumentError, DspexError, FormatError, UnreadableRecordWarning
 from dspex_nb.experiments.record import RECORD_VERSION, ExperimentRecord
 
 if TYPE_CHECKING:
@@ -47,8 +48,9 @@ class ExperimentStore:
         self.root = Path(path)
 
     def _file(self, experiment_id: str) -> Path:
-        if not _ID.match(experiment_id):
-            raise ValueError(f"not a valid experiment id: {experiment_id!r}")
+        if not isinstance(experiment_id, str) or not _ID.match(experiment_id):
+            raise ArgumentError(f"not a valid experiment id: {experiment_id!r:.80} (ids are "
+                                f"letters, digits, '_', '.' and '-', as store.list() shows)")
         return self.root / experiment_id / RECORD_FILE
 
     def path_of(self, experiment_id: str) -> Path:
@@ -76,8 +78,9 @@ class ExperimentStore:
             fresh = False
         if fresh and all(k in SUMMARY_FIELDS for k in fields):
             try:
-                summary: dict[str, Any] = orjson.loads(summary_path.read_bytes())
-                return summary
+                summary = orjson.loads(summary_path.read_bytes())
+                if isinstance(summary, dict):
+                    return summary
             except orjson.JSONDecodeError:
                 pass
         return self._read(experiment_id)
@@ -90,13 +93,22 @@ class ExperimentStore:
         try:
             data = orjson.loads(path.read_bytes())
         except orjson.JSONDecodeError as exc:
-            raise FormatError(f"{path} is not valid JSON: {exc}") from None
-        version = data.get("version", 0) if isinstance(data, dict) else 0
-        while isinstance(data, dict) and version < RECORD_VERSION and version in UPGRADES:
+            raise FormatError(f"{path} is not valid JSON (truncated or edited?): {exc}") from None
+        if not isinstance(data, dict):
+            raise FormatError(f"{path} is not an experiment record (a JSON "
+                              f"{type(data).__name__}, not an object)")
+        version = data.get("version", 0)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise FormatError(f"{path} has a record version that is not a whole number: "
+                              f"{version!r:.40}")
+        if version > RECORD_VERSION:
+            raise FormatError(f"{path} was written by a newer dspex_nb (record version "
+                              f"{version}; this one reads up to {RECORD_VERSION})")
+        while version < RECORD_VERSION and version in UPGRADES:
             data = UPGRADES[version](data)
             version += 1
             data["version"] = version
-        if isinstance(data, dict) and data.get("version", 0) < RECORD_VERSION:
+        if data.get("version", 0) < RECORD_VERSION:
             raise FormatError(f"{path} has record version {data.get('version')}, which this "
                               f"dspex_nb cannot upgrade (it reads {RECORD_VERSION})")
         result: dict[str, Any] = data
@@ -114,12 +126,21 @@ class ExperimentStore:
 
     def list(self, **filters: Any) -> pd.DataFrame:
         """One row per experiment (id, name, created_at, hypothesis, verdict, ...), newest first;
-        `filters` keep rows whose field equals the value (or, for a callable, where it is True)."""
+        `filters` keep rows whose field equals the value (or, for a callable, where it is True).
+
+        A record that cannot be read (truncated, edited, from a newer dspex_nb) does not hide
+        the others: it is left out, named with its path and reason in a warning and in
+        `frame.attrs["unreadable"]`."""
         import pandas as pd
 
         rows = []
+        unreadable: dict[str, str] = {}
         for experiment_id in self.ids():
-            record = self._summary(experiment_id, filters)
+            try:
+                record = self._summary(experiment_id, filters)
+            except DspexError as exc:
+                unreadable[str(self._file(experiment_id))] = str(exc)
+                continue
             row = {"id": experiment_id, **{k: record.get(k) for k in SUMMARY_FIELDS}}
             row.update({k: record.get(k) for k in filters if k not in row})
             if all(f(row.get(k)) if callable(f) else row.get(k) == f for k, f in filters.items()):
@@ -129,6 +150,12 @@ class ExperimentStore:
         if not frame.empty:
             frame["created_at"] = pd.to_datetime(frame["created_at"], unit="s")
             frame = frame.sort_values("created_at", ascending=False).reset_index(drop=True)
+        frame.attrs["unreadable"] = unreadable
+        if unreadable:
+            first = next(iter(unreadable.values()))
+            warnings.warn(f"{len(unreadable)} experiment record(s) in {self.root} cannot be "
+                          f"read and are not listed: {', '.join(unreadable)} (first: {first})",
+                          UnreadableRecordWarning, stacklevel=2)
         return frame
 
     def delete(self, experiment_id: str) -> None:
