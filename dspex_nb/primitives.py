@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from dspex_nb.errors import ArgumentError, InputError
+
 
 class Record(Mapping[str, Any]):
     """A small mapping with attribute access, shared by Example and Prediction."""
@@ -73,7 +75,7 @@ class Example(Record):
     def with_inputs(self, *keys: str) -> Example:
         unknown = [k for k in keys if k not in self._data]
         if unknown:
-            raise KeyError(f"with_inputs: {unknown} are not fields of this example "
+            raise ArgumentError(f"with_inputs: {unknown} are not fields of this example "
                            f"({sorted(self)})")
         copy = Example(self._data)
         object.__setattr__(copy, "_input_keys", tuple(keys))
@@ -82,7 +84,7 @@ class Example(Record):
     @property
     def input_keys(self) -> tuple[str, ...]:
         if self._input_keys is None:
-            raise ValueError("call .with_inputs(...) first to say which fields are inputs")
+            raise InputError("call .with_inputs(...) first to say which fields are inputs")
         return self._input_keys
 
     def inputs(self) -> Example:

@@ -24,7 +24,7 @@ def test_example_inputs_require_with_inputs() -> None:
 
 
 def test_with_inputs_rejects_unknown_keys() -> None:
-    with pytest.raises(KeyError, match="questoin"):
+    with pytest.raises(dx.ArgumentError, match="questoin"):
         dx.Example(question="q").with_inputs("questoin")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+from dspex_nb.errors import ArgumentError
 from dspex_nb.primitives import Example
 
 SST2_LABELS = {"0": "negative", "1": "positive"}
@@ -14,7 +15,7 @@ def load_sst2(limit: int | None = None, *, split: str = "dev") -> list[Example]:
     (200 examples, for reporting) or "train" (64, for optimizing)."""
     files = {"dev": "sst2_dev_200.txt", "train": "sst2_train_64.txt"}
     if split not in files:
-        raise ValueError(f"split is one of {sorted(files)}")
+        raise ArgumentError(f"split is one of {sorted(files)}")
     text = resources.files("dspex_nb.data").joinpath(f"files/{files[split]}").read_text("utf-8")
     examples = []
     for line in text.splitlines():

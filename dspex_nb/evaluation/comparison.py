@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dspex_nb import _checks as checks
 from dspex_nb.data.examples import content_key
+from dspex_nb.errors import ArgumentError
 from dspex_nb.evaluation.report import EvaluationReport, ExampleResult
 from dspex_nb.evaluation.stats import (
     RESAMPLES,
@@ -95,11 +97,11 @@ def pair_results(a: EvaluationReport, b: EvaluationReport
     keyed = ((by_key.get(content_key(r.example)), r) for r in b.results)
     pairs = [(x, y) for x, y in keyed if x is not None]
     if not pairs:
-        raise ValueError("the two reports share no examples: a paired comparison needs the same "
+        raise ArgumentError("the two reports share no examples: a paired comparison needs the same "
                          "devset")
     if len(pairs) < max(a.n, b.n):
         missing = max(a.n, b.n) - len(pairs)
-        raise ValueError(f"{missing} examples are in only one report; evaluate both programs on "
+        raise ArgumentError(f"{missing} examples are in only one report; evaluate both programs on "
                          f"the same devset (a partial report can be compared with "
                          f"compare(a, b) only over the examples both finished)")
     pairs.sort(key=lambda p: p[0].index)
@@ -116,6 +118,11 @@ def flipped_pairs(pairs: list[tuple[ExampleResult, ExampleResult]], metric: str,
 def compare(a: EvaluationReport, b: EvaluationReport, *, names: tuple[str, str] | None = None,
             resamples: int = RESAMPLES, seed: int = 0) -> Comparison:
     """Pair the examples of two reports (by their content) and compare every shared metric."""
+    for name, report in (("a", a), ("b", b)):
+        if not isinstance(report, EvaluationReport):
+            raise ArgumentError(f"compare() takes two EvaluationReports (what dx.evaluate "
+                                f"returns); {name} is {type(report).__name__} {report!r:.60}")
+    checks.whole_number("resamples", resamples)
     pairs = pair_results(a, b)
     shared = [m for m in a.metrics if m in b.metrics]
     deltas: dict[str, MetricDelta] = {}

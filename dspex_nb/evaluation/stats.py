@@ -84,7 +84,7 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], *, confidence: floa
     x = _checked(a, resamples, "scores of the first arm")
     y = _checked(b, resamples, "scores of the second arm")
     if x.shape != y.shape:
-        raise ValueError(f"paired scores need the same examples: {len(x)} vs {len(y)}")
+        raise ArgumentError(f"paired scores need the same examples: {len(x)} vs {len(y)}")
     diff = y - x
     if len(diff) == 0:
         return (math.nan, (math.nan, math.nan), math.nan)

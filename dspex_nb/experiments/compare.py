@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dspex_nb.errors import ArgumentError
 from dspex_nb.experiments.experiment import Experiment
 from dspex_nb.experiments.store import ExperimentStore
 
@@ -61,8 +62,14 @@ def compare_experiments(experiments: Sequence[Experiment | str], *,
                         store: ExperimentStore | str | Path | None = None
                         ) -> ExperimentComparison:
     """Experiments (objects, or ids read from `store`, default ".dspex/experiments")."""
+    if isinstance(experiments, str | Experiment) or not isinstance(experiments, Sequence):
+        raise ArgumentError(f"compare_experiments takes a list of experiments (or their ids), "
+                            f"not {type(experiments).__name__} {experiments!r:.60}")
     loaded: list[Experiment] = []
     for item in experiments:
+        if not isinstance(item, Experiment | str):
+            raise ArgumentError(f"compare_experiments takes Experiments or their ids, not "
+                                f"{type(item).__name__} {item!r:.60}")
         if isinstance(item, Experiment):
             loaded.append(item)
             continue
@@ -70,5 +77,5 @@ def compare_experiments(experiments: Sequence[Experiment | str], *,
             store = ExperimentStore(store) if store is not None else ExperimentStore()
         loaded.append(Experiment.load(item, store=store))
     if not loaded:
-        raise ValueError("compare_experiments needs at least one experiment")
+        raise ArgumentError("compare_experiments needs at least one experiment")
     return ExperimentComparison(loaded)

@@ -25,7 +25,7 @@ from dspex_nb import _engine, settings
 from dspex_nb._json import to_jsonable
 from dspex_nb._version import __version__
 from dspex_nb.data.examples import fingerprint, to_examples
-from dspex_nb.errors import ConfigurationError, DspexError
+from dspex_nb.errors import ArgumentError, ConfigurationError, DspexError
 from dspex_nb.evaluation._trial import Metric, named_metrics
 from dspex_nb.evaluation.harness import Harness
 from dspex_nb.evaluation.report import EvaluationReport
@@ -343,7 +343,7 @@ class Experiment:
         the recorded LMs, or with `lm` for every predictor (to run it on another model, or
         when a recorded LM cannot be rebuilt, such as a ScriptedLM)."""
         if stage not in ("before", "after"):
-            raise ValueError("stage is 'before' or 'after'")
+            raise ArgumentError(f"stage is 'before' or 'after', not {stage!r}")
         rec = self._arm(arm)
         doc = rec.program_before if stage == "before" else rec.program_after
         if doc is None:

@@ -170,7 +170,7 @@ class BaseLM(ABC):
         """Plain text in, plain text out: `await lm.acall("Say hi")`."""
         if messages is None:
             if prompt is None:
-                raise TypeError("give a prompt or messages")
+                raise ArgumentError("give a prompt or messages")
             messages = [{"role": "user", "content": prompt}]
         cache = params.pop("cache", True)
         return (await self.acomplete(LMRequest(messages, params, cache=cache))).text

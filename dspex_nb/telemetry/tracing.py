@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from dspex_nb.accounting import LMCallRecord, UsageTotals
+from dspex_nb.errors import ConfigurationError
 from dspex_nb.telemetry.spans import Span, last_root, span
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def trace(name: str = "trace") -> Iterator[Trace]:
     """Collect every span started inside the block (in this thread or task) under one root."""
     with span("trace", name) as root:
         if root is None:
-            raise RuntimeError("telemetry is disabled: dx.telemetry.enable() first")
+            raise ConfigurationError("telemetry is disabled: dx.telemetry.enable() first")
         yield Trace(root)
 
 
