@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from dspex_nb import settings
+from dspex_nb._checks import whole_number
 from dspex_nb.caching.disk import DiskStore
 from dspex_nb.caching.memory import MemoryStore
+from dspex_nb.errors import ArgumentError
 
 
 def default_directory() -> Path:
@@ -35,6 +37,10 @@ class Cache:
         memory_size: int = 10_000,
         disk_size_limit: int = 2**30,
     ):
+        whole_number("memory_size", memory_size)
+        whole_number("disk_size_limit", disk_size_limit)
+        if directory is not None and not isinstance(directory, str | os.PathLike):
+            raise ArgumentError(f"directory must be a path, not {type(directory).__name__}")
         self.memory = MemoryStore(memory_size) if memory else None
         self._disk_dir = Path(directory) if directory else None
         self._disk_on = disk

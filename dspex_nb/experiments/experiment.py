@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dspex_nb import _checks as checks
 from dspex_nb import _engine, settings
 from dspex_nb._json import to_jsonable
 from dspex_nb._version import __version__
@@ -160,9 +161,12 @@ class Experiment:
                                      "build a new Experiment to run again")
         if trainset is None and any(a.optimizer is not None for a in self.arms.values()):
             raise ConfigurationError("an arm has an optimizer: run(trainset=..., devset=...)")
-        dev = to_examples(devset, self.input_keys)
+        dev = to_examples(checks.collection("devset", devset), self.input_keys)
         if not dev:
-            raise ConfigurationError("the devset is empty")
+            raise ArgumentError("devset is empty: there is nothing to evaluate")
+        for name, rows in (("trainset", trainset), ("valset", valset)):
+            if rows is not None:
+                checks.collection(name, rows)
         self._stop_reason = None
         if self.record is not None:  # a second run is a new experiment: the first one stays
             self.id = new_id(self.name)

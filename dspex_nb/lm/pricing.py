@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import threading
 
+from dspex_nb._checks import finite_number
+from dspex_nb.errors import ArgumentError
 from dspex_nb.lm.types import Usage
 
 # (input, output) USD per 1M tokens, public list prices; the longest matching prefix wins.
@@ -25,6 +27,12 @@ _lock = threading.Lock()
 
 def set_price(model_prefix: str, *, input_per_million: float, output_per_million: float) -> None:
     """Add or override the price of models whose name starts with `model_prefix`."""
+    if not isinstance(model_prefix, str) or not model_prefix:
+        raise ArgumentError(f"model_prefix must be a model name (prefix), not {model_prefix!r}")
+    for name, value in (("input_per_million", input_per_million),
+                        ("output_per_million", output_per_million)):
+        if finite_number(name, value) < 0:
+            raise ArgumentError(f"{name} must be >= 0 (USD per million tokens), not {value!r}")
     with _lock:
         _PRICES[model_prefix] = (input_per_million, output_per_million)
         price_of.cache_clear()

@@ -7,6 +7,9 @@ import random
 import time
 from dataclasses import dataclass
 
+from dspex_nb._checks import finite_number, whole_number
+from dspex_nb.errors import ArgumentError
+
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
@@ -18,6 +21,12 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 30.0
     max_retry_after: float = 120.0
+
+    def __post_init__(self) -> None:
+        whole_number("max_retries", self.max_retries, minimum=0)
+        for name in ("base_delay", "max_delay", "max_retry_after"):
+            if finite_number(name, getattr(self, name)) < 0:
+                raise ArgumentError(f"{name} must be >= 0 seconds, not {getattr(self, name)!r}")
 
     def delay(self, attempt: int, retry_after: str | None = None) -> float:
         """Seconds to wait before retry number `attempt` (1 = first retry)."""

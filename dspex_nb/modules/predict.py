@@ -82,6 +82,9 @@ class Predict(Predictor):
         """The LM, the validated inputs, the adapter and the request of one call."""
         config = kwargs.pop("config", None) or {}
         if config:
+            if not isinstance(config, dict):
+                raise ArgumentError(f"config must be a dict of per-call options, not "
+                                    f"{type(config).__name__} {config!r:.60}")
             check_sampling("config", config, also=frozenset(_CALL_OPTIONS))
         lm = checks.lm_object("lm", kwargs.pop("lm", None)) or self.lm or current_lm()
         inputs = self.signature.validate_inputs(kwargs)
