@@ -53,6 +53,7 @@ from dspex_nb.experiments import (
     compare_experiments,
 )
 from dspex_nb.lm import BaseLM, LocalLM, RetryPolicy, ScriptedLM, Usage, set_price
+from dspex_nb.lm.history import inspect_history
 from dspex_nb.modules import ChainOfThought, Module, Predict
 from dspex_nb.optimize import SIMBA, OptimizationResult
 from dspex_nb.primitives import Example, Prediction, Score
@@ -120,6 +121,7 @@ __all__ = [
     "context",
     "dashboard",
     "evaluate",
+    "inspect_history",
     "last_trace",
     "metrics",
     "set_price",

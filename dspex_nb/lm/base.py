@@ -18,6 +18,7 @@ from dspex_nb._engine import run_sync
 from dspex_nb.accounting import LMCallRecord, add_lm_call, recording_active
 from dspex_nb.caching import Cache, current_cache, request_key
 from dspex_nb.errors import ArgumentError, DspexError
+from dspex_nb.lm.history import remember
 from dspex_nb.lm.params import check_sampling, checked_extra_body
 from dspex_nb.lm.pricing import estimate_cost
 from dspex_nb.lm.types import HistoryEntry, LMRequest, LMResponse, Usage
@@ -172,6 +173,7 @@ class BaseLM(ABC):
             if prompt is None:
                 raise ArgumentError("give a prompt or messages")
             messages = [{"role": "user", "content": prompt}]
+        check_sampling(f"{type(self).__name__} call", params, also=frozenset({"cache"}))
         cache = params.pop("cache", True)
         return (await self.acomplete(LMRequest(messages, params, cache=cache))).text
 
@@ -211,10 +213,10 @@ class BaseLM(ABC):
                     response.cost_usd = estimate_cost(self.model, response.usage)
                     self.usage = self.usage + response.usage
                     self.cost_usd += response.cost_usd
-            self.history.append(
-                HistoryEntry(time.time(), self.model, request.messages, params, response,
-                             None if error is None else f"{type(error).__name__}: {error}")
-            )
+            entry = HistoryEntry(time.time(), self.model, request.messages, params, response,
+                                 None if error is None else f"{type(error).__name__}: {error}")
+            self.history.append(entry)
+        remember(entry)
 
     def inspect_history(self, n: int = 1) -> list[HistoryEntry]:
         return list(self.history)[-n:]
