@@ -83,3 +83,34 @@ def test_api_key_reaches_no_file_of_the_experiment_store_nor_its_widget(
     assert b"gpt-4o-mini" in stored  # the LM settings were stored, so the scan means something
     assert SECRET.encode() not in stored
     assert SECRET not in str(ExperimentView(exp).get_state())
+
+
+def test_a_password_in_the_base_url_reaches_no_file_of_the_experiment_store(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    fault_server.script(ok('{"answer": "yes"}'))
+    url = fault_server.url.replace("http://", "http://user:hunter2@")
+    lm = dx.LM("gpt-4o-mini", base_url=url, cache=False)
+    devset = [dx.Example(question="q", answer="yes").with_inputs("question")]
+    exp = dx.Experiment("url scan", arms={"a": dx.Predict("question -> answer", lm=lm)},
+                        metrics=[dx.metrics.answer_exact_match], store=tmp_path / "store",
+                        display="none").run(devset=devset)
+    assert exp.status == "finished"
+    # The credentials went as HTTP Basic auth (base64 of "user:hunter2").
+    assert fault_server.requests[0]["headers"]["Authorization"] == "Basic dXNlcjpodW50ZXIy"
+    stored = _all_bytes(tmp_path / "store")
+    assert fault_server.url.encode() in stored  # the server is recorded, without credentials
+    assert b"hunter2" not in stored and b"dXNlcjpodW50ZXIy" not in stored
+    assert "hunter2" not in repr(lm) + str(lm.dump_state()) + lm.base_url
+
+
+def test_credentials_in_the_url_and_an_api_key_are_refused_together() -> None:
+    with pytest.raises(dx.ConfigurationError, match="user:password@ and an API key") as info:
+        dx.LM("m", base_url="http://user:hunter2@127.0.0.1:9/v1", api_key=SECRET)
+    assert "hunter2" not in str(info.value) and SECRET not in str(info.value)
+
+
+def test_a_query_in_the_base_url_stays_after_the_path(fault_server: FaultServer) -> None:
+    fault_server.script(ok('{"answer": "q"}'))
+    lm = dx.LM("m", base_url=f"{fault_server.url}?api-version=2024", cache=False)
+    assert dx.Predict("question -> answer", lm=lm)(question="x").answer == "q"

@@ -12,12 +12,13 @@ prompt alone (the adapter's prompt always describes the JSON it wants).
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import re
 import threading
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiohttp
 import httpx
@@ -133,10 +134,26 @@ class LM(BaseLM):
         super().__init__(model, cache=cache, history_size=history_size, **defaults)
         base_url = checks.dspy_alias("api_base", api_base, "base_url", base_url, None)
         self.base_url = _checked_url(base_url)
-        self._url = httpx.URL(f"{self.base_url}/chat/completions")
         if api_key is not None and not isinstance(api_key, str):
             raise ArgumentError(f"api_key must be a string, not {type(api_key).__name__}")
         self._api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        # user:password@ in the URL is HTTP Basic auth, sent as a header (the URL itself, and
+        # everything stored or shown, carries no credentials).
+        parts = urlsplit(self.base_url)
+        basic = None
+        if parts.username is not None:
+            if self._api_key:
+                raise ConfigurationError(
+                    f"{_public_url(self.base_url)}: the URL has user:password@ and an API key "
+                    f"is set; a request carries one Authorization, so give one of them")
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            basic = "Basic " + base64.b64encode(pair.encode()).decode()
+            netloc = parts.netloc.rsplit("@", 1)[1]
+            self.base_url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+        parts = urlsplit(self.base_url)
+        self._url = httpx.URL(urlunsplit((parts.scheme, parts.netloc,
+                                          f"{parts.path.rstrip('/')}/chat/completions",
+                                          parts.query, "")))
         self.timeout = checks.finite_number("timeout", timeout)
         if self.timeout <= 0:
             raise ArgumentError(f"timeout must be > 0 seconds, not {timeout!r}")
@@ -153,6 +170,8 @@ class LM(BaseLM):
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
+        elif basic is not None:
+            headers["Authorization"] = basic
         self._request_headers = httpx.Headers(headers)
 
     provider = "openai-compatible"
