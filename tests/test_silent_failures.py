@@ -186,3 +186,13 @@ def test_a_devset_that_is_not_a_collection_is_named(devset: Any) -> None:
 def test_an_empty_devset_is_refused() -> None:
     with pytest.raises(dx.ArgumentError, match="devset is empty"):
         dx.evaluate(_echo(), [], _two_argument_metric, display="none")
+
+
+def test_a_nan_score_inside_simba_is_a_recorded_failure_not_a_crash() -> None:
+    def sometimes_nan(example: dx.Example, prediction: dx.Prediction) -> float:
+        return float("nan") if example.question in ("q0", "q1") else 1.0
+
+    simba = dx.SIMBA(sometimes_nan, bsize=4, num_candidates=2, max_steps=2, display="none")
+    simba.compile(_yes_program(), trainset=_trainset(4))
+    assert simba.result is not None and len(simba.result.steps) == 2
+    assert simba.result.final_score is not None and 0.0 < simba.result.final_score < 1.0
