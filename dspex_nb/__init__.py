@@ -14,6 +14,7 @@ from dspex_nb import telemetry
 from dspex_nb._version import __version__ as __version__
 from dspex_nb.adapters import ChatAdapter, JSONAdapter
 from dspex_nb.caching import Cache, current_cache
+from dspex_nb.data import Dataset
 from dspex_nb.errors import (
     AllFailedError,
     ArgumentError,
@@ -83,6 +84,7 @@ __all__ = [
     "ContextWindowError",
     "DSPyNameNote",
     "DataError",
+    "Dataset",
     "DspexError",
     "EvaluationReport",
     "Example",

@@ -76,7 +76,7 @@ class Example(Record):
         unknown = [k for k in keys if k not in self._data]
         if unknown:
             raise ArgumentError(f"with_inputs: {unknown} are not fields of this example "
-                           f"({sorted(self)})")
+                                f"({sorted(self)})")
         copy = Example(self._data)
         object.__setattr__(copy, "_input_keys", tuple(keys))
         return copy

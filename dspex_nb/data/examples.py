@@ -46,12 +46,16 @@ def content_key(example: Mapping[str, Any]) -> bytes:
     return orjson.dumps(to_jsonable(dict(example)), option=orjson.OPT_SORT_KEYS)
 
 
-def fingerprint(examples: Iterable[Mapping[str, Any]]) -> str:
-    """The same examples in the same order give the same fingerprint: which runs share a
-    devset (and so can be paired)."""
+def fingerprint(examples: Iterable[Mapping[str, Any]], *, ordered: bool = True) -> str:
+    """SHA-256 (hex) of the examples' canonical JSON, every row: one changed row, or one more,
+    gives another fingerprint. With `ordered=False` the same rows in any order give the same
+    one. Experiments record it for their devset; `dx.Dataset.fingerprint` is this."""
+    keys = [content_key(example) for example in examples]
+    if not ordered:
+        keys.sort()
     digest = hashlib.sha256(b"[")
-    for i, example in enumerate(examples):
+    for i, key in enumerate(keys):
         digest.update(b"," if i else b"")
-        digest.update(content_key(example))
+        digest.update(key)
     digest.update(b"]")
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()

@@ -25,6 +25,7 @@ from dspex_nb import _checks as checks
 from dspex_nb import _engine, settings
 from dspex_nb._json import to_jsonable
 from dspex_nb._version import __version__
+from dspex_nb.data.dataset import Dataset
 from dspex_nb.data.examples import fingerprint, to_examples
 from dspex_nb.errors import ArgumentError, ConfigurationError, DspexError
 from dspex_nb.evaluation._trial import Metric, named_metrics
@@ -170,7 +171,8 @@ class Experiment:
         self._stop_reason = None
         if self.record is not None:  # a second run is a new experiment: the first one stays
             self.id = new_id(self.name)
-        record = self.record = self._new_record(dev, trainset, valset)
+        record = self.record = self._new_record(
+            dev, trainset, valset, devset.name if isinstance(devset, Dataset) else None)
         self._save()
         clock = time.perf_counter()
         try:
@@ -261,7 +263,8 @@ class Experiment:
         else:
             rec.status = "finished"
 
-    def _new_record(self, dev: list[Any], trainset: Any, valset: Any) -> ExperimentRecord:
+    def _new_record(self, dev: list[Any], trainset: Any, valset: Any,
+                    devset_name: str | None) -> ExperimentRecord:
         def size(data: Any) -> int | None:
             return len(data) if hasattr(data, "__len__") else None
 
@@ -281,8 +284,8 @@ class Experiment:
             dependent_variables=self.dependent_variables, expect=self.expect,
             min_effect=self.min_effect, control=self.control, metrics=list(self.metrics),
             dataset=DatasetInfo(
-                name=dataset if isinstance(dataset, str | None)
-                else getattr(dataset, "name", type(dataset).__name__),
+                name=(devset_name if dataset is None else dataset if isinstance(dataset, str)
+                      else getattr(dataset, "name", type(dataset).__name__)),
                 dev_n=len(dev), dev_fingerprint=fingerprint(dev), train_n=size(trainset),
                 val_n=size(valset)),
             seed=self.seed, resamples=self.resamples, concurrency=self.concurrency,
