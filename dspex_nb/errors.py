@@ -9,6 +9,7 @@
     ├── AllFailedError          every example failed, so there is nothing to optimize
     ├── ParseError              LM output that cannot be parsed into the output fields
     ├── ConfigurationError      nothing (or something unusable) configured
+    ├── RetrievalError          a retrieval store failed (the collection is left as it was)
     ├── FormatError             a saved document of another kind, or from a newer dspex_nb
     └── LMError                 the language model call failed
         ├── RateLimitError      429 after all retries
@@ -72,6 +73,11 @@ class AllFailedError(DspexError, RuntimeError):
         self.reason = reason
         self.count = count
         super().__init__(message)
+
+
+class RetrievalError(DspexError, RuntimeError):
+    """A retrieval store failed (a Chroma server that cannot be reached, a write that did not
+    complete); a failed `add` leaves the collection as it was."""
 
 
 class ParseError(DspexError, ValueError):

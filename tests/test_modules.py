@@ -92,8 +92,8 @@ def test_dump_and_load_state_round_trip() -> None:
     assert fresh.refine.predict.demos == program.refine.predict.demos
 
 
-def test_load_state_that_does_not_fit_names_the_predictors() -> None:
-    with pytest.raises(dx.ConfigurationError, match="missing predictors"):
+def test_load_state_that_does_not_fit_names_the_missing_parts() -> None:
+    with pytest.raises(dx.ConfigurationError, match=r"missing parts \[.refine\.predict.\]"):
         TwoStep().load_state({"draft": dx.Predict("a -> b").dump_state()})
 
 

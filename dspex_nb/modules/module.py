@@ -105,25 +105,30 @@ class Module:
         return span(self._span_kind, self._span_name(), program=type(self).__name__)
 
     # -- structure ---------------------------------------------------------------------------
-    def named_predictors(self) -> list[tuple[str, Predictor]]:
-        """Every predictor inside this program with its dotted attribute path."""
-        if isinstance(self, Predictor):
+    def named_stateful(self) -> list[tuple[str, Stateful]]:
+        """Every part with state of its own (predictors, retrieval modules) with its dotted
+        attribute path: what `dump_state` saves. Parts inside a stateful part are its own."""
+        if isinstance(self, Stateful):
             return [("self", self)]
-        found: list[tuple[str, Predictor]] = []
+        found: list[tuple[str, Stateful]] = []
         seen: set[int] = {id(self)}
 
         def visit(module: Module, prefix: str) -> None:
             for name, value in _walk(vars(module), prefix):
                 if id(value) in seen:
-                    continue  # a predictor shared by two paths is listed once
+                    continue  # a part shared by two paths is listed once
                 seen.add(id(value))
-                if isinstance(value, Predictor):
+                if isinstance(value, Stateful):
                     found.append((name, value))
                 else:
                     visit(value, name)
 
         visit(self, "")
         return found
+
+    def named_predictors(self) -> list[tuple[str, Predictor]]:
+        """Every predictor inside this program with its dotted attribute path."""
+        return [(name, p) for name, p in self.named_stateful() if isinstance(p, Predictor)]
 
     def predictors(self) -> list[Predictor]:
         return [p for _, p in self.named_predictors()]
@@ -141,20 +146,20 @@ class Module:
 
     # -- state -------------------------------------------------------------------------------
     def dump_state(self) -> dict[str, Any]:
-        return {name: p.dump_state() for name, p in self.named_predictors()}
+        return {name: p.dump_state() for name, p in self.named_stateful()}
 
     def load_state(self, state: dict[str, Any]) -> Self:
         """All or nothing: every predictor's state is rebuilt and checked before any is
         applied, so a bad file leaves the program exactly as it was."""
         if not isinstance(state, dict):
             raise FormatError(f"a program's state is a JSON object, not {type(state).__name__}")
-        predictors = dict(self.named_predictors())
+        predictors = dict(self.named_stateful())
         missing = sorted(set(predictors) - set(state))
         unknown = sorted(set(state) - set(predictors))
         if missing or unknown:
             raise ConfigurationError(
                 f"saved state does not fit {type(self).__name__}: "
-                f"missing predictors {missing}, unknown predictors {unknown}"
+                f"missing parts {missing}, unknown parts {unknown}"
             )
         checked = {}
         for name, p in predictors.items():
@@ -235,7 +240,8 @@ class Module:
         state = data["state"]
         try:
             if lm is not None:
-                state = {name: {**s, "lm": None} for name, s in predictor_states(state).items()}
+                state = {name: {**s, "lm": None} if "signature" in s else s
+                         for name, s in predictor_states(state).items()}
             program.load_state(state)
         except FormatError as exc:
             raise FormatError(f"{source}: {exc}") from None
@@ -281,7 +287,29 @@ class Module:
         return f"{type(self).__name__}({inner})"
 
 
-class Predictor(Module):
+class Stateful(Module):
+    """A part of a program with state of its own, saved with the program: predictors, and
+    modules such as `Retrieve` (its `k`). Loading checks every part's state before applying
+    any (`check_state`, then `apply_state`)."""
+
+    def dump_state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def check_state(self, state: Any) -> Any:
+        """The saved state rebuilt and checked, nothing applied (a FormatError if bad)."""
+        raise NotImplementedError
+
+    def apply_state(self, checked: Any) -> Self:
+        """Apply what `check_state` returned; cannot fail."""
+        raise NotImplementedError
+
+    def load_state(self, state: dict[str, Any]) -> Self:
+        if isinstance(state, dict) and "self" in state and len(state) == 1:
+            state = state["self"]  # the whole-program form of a lone part
+        return self.apply_state(self.check_state(state))
+
+
+class Predictor(Stateful):
     """A module that holds learnable state of its own: a signature (with its instructions),
     demos, and optionally its LM. Optimizers change only this; `Predict` is the built-in one."""
 
@@ -297,14 +325,6 @@ class Predictor(Module):
     @instructions.setter
     def instructions(self, text: str) -> None:
         self.signature = self.signature.with_instructions(text)
-
-    def check_state(self, state: Any) -> Any:
-        """The saved state rebuilt and checked, nothing applied (a FormatError if bad)."""
-        raise NotImplementedError
-
-    def apply_state(self, checked: Any) -> Self:
-        """Apply what `check_state` returned; cannot fail."""
-        raise NotImplementedError
 
 
 def _init_snapshot(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]

@@ -128,9 +128,6 @@ class Predict(Predictor):
             "config": to_jsonable(self.config),
         }
 
-    def load_state(self, state: dict[str, Any]) -> Self:
-        return self.apply_state(self.check_state(state))
-
     def check_state(self, state: Any) -> CheckedState:
         """Everything `load_state` needs, rebuilt and checked, with nothing changed yet: a
         program loads all of its predictors' states or none (see `Module.load_state`)."""

@@ -41,7 +41,8 @@ def _programs(arm: ArmRecord) -> dict[str, Any]:
     doc = arm.program_after or arm.program_before or {}
     return {name: {"instructions": (s.get("signature") or {}).get("instructions", ""),
                    "demos": s.get("demos", [])}
-            for name, s in predictor_states(doc.get("state") or {}).items()}
+            for name, s in predictor_states(doc.get("state") or {}).items()
+            if "signature" in s}  # predictors only: a Retrieve part has no prompt
 
 
 def experiment_view(exp: Experiment) -> dict[str, Any]:

@@ -1,0 +1,88 @@
+"""`Document` and the `Retriever` base: one interface for every retrieval model.
+
+    retriever.retrieve("who won?", k=3, where={"year": 2016}) -> list[Document]
+    await retriever.aretrieve(...); retriever.retrieve_many([q1, q2], k=3)
+
+Scores are similarities: higher is better, whatever the store measures underneath (a cosine
+retriever's score is the cosine similarity). Every call is a `retrieve` span (query, k, count,
+top score, retriever; never the vectors). A subclass implements `_search`, batched.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dspex_nb import _checks as checks
+from dspex_nb._engine import in_thread
+from dspex_nb.errors import ArgumentError
+from dspex_nb.telemetry.spans import span
+
+
+@dataclass(frozen=True)
+class Document:
+    """A retrieved passage: its id in the store, its text, its score (a similarity: higher is
+    better) and the metadata stored with it."""
+
+    id: str
+    text: str
+    score: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def check_query(query: Any) -> str:
+    if not isinstance(query, str) or not query.strip():
+        raise ArgumentError(f"a query is a non-empty string, not {query!r:.60}")
+    return query
+
+
+class Retriever(ABC):
+    """Anything that finds passages for a query. Subclasses write `_search` (a batch of
+    queries at once); this class checks arguments, times calls and records the span."""
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @abstractmethod
+    def _search(self, queries: list[str], k: int, where: Mapping[str, Any] | None
+                ) -> list[list[Document]]:
+        """The k best documents for each query, best first."""
+
+    def retrieve_many(self, queries: Sequence[str], *, k: int = 3,
+                      where: Mapping[str, Any] | None = None) -> list[list[Document]]:
+        """The k best documents for each query (one batched search), best first."""
+        if isinstance(queries, str) or not isinstance(queries, Sequence):
+            raise ArgumentError(f"queries must be a list of strings, not {queries!r:.60}")
+        checked = [check_query(q) for q in queries]
+        k = checks.whole_number("k", k)
+        if where is not None and not isinstance(where, Mapping):
+            raise ArgumentError(f"where must be a dict of metadata conditions, not {where!r:.60}")
+        start = time.perf_counter()
+        with span("retrieve", self.name, retriever=self.name, k=k, queries=len(checked),
+                  query=checked[0] if len(checked) == 1 else None) as s:
+            results = self._search(checked, k, where) if checked else []
+            if s is not None:
+                found = [d for docs in results for d in docs]
+                s.set(count=len(found), top_score=max((d.score for d in found), default=None),
+                      search_ms=(time.perf_counter() - start) * 1000,
+                      documents=[{"id": d.id, "score": d.score, "text": d.text[:300]}
+                                 for d in (results[0] if len(results) == 1 else [])])
+        return results
+
+    def retrieve(self, query: str, *, k: int = 3,
+                 where: Mapping[str, Any] | None = None) -> list[Document]:
+        """The k documents most similar to `query`, best first."""
+        return self.retrieve_many([check_query(query)], k=k, where=where)[0]
+
+    async def aretrieve(self, query: str, *, k: int = 3,
+                        where: Mapping[str, Any] | None = None) -> list[Document]:
+        """`retrieve` in a worker thread (searching is CPU and disk work), this context kept."""
+        return await in_thread(self.retrieve, query, k=k, where=where)
+
+    def __call__(self, query: str, *, k: int = 3,
+                 where: Mapping[str, Any] | None = None) -> list[Document]:
+        return self.retrieve(query, k=k, where=where)
