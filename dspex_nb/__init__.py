@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from dspex_nb import telemetry
+from dspex_nb import retrieve, telemetry
 from dspex_nb._version import __version__ as __version__
 from dspex_nb.adapters import ChatAdapter, JSONAdapter
 from dspex_nb.caching import Cache, current_cache
@@ -56,7 +56,7 @@ from dspex_nb.experiments import (
 )
 from dspex_nb.lm import BaseLM, LocalLM, RetryPolicy, ScriptedLM, Usage, set_price
 from dspex_nb.lm.history import inspect_history
-from dspex_nb.modules import ChainOfThought, Module, Predict
+from dspex_nb.modules import RAG, ChainOfThought, Module, Predict, Retrieve
 from dspex_nb.optimize import SIMBA, OptimizationResult
 from dspex_nb.primitives import Example, Prediction, Score
 from dspex_nb.settings import configure, context
@@ -70,6 +70,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LM",
+    "RAG",
     "SIMBA",
     "AllFailedError",
     "ArgumentError",
@@ -111,6 +112,7 @@ __all__ = [
     "Prediction",
     "RateLimitError",
     "RetrievalError",
+    "Retrieve",
     "RetryPolicy",
     "Score",
     "ScriptedLM",
@@ -128,6 +130,7 @@ __all__ = [
     "inspect_history",
     "last_trace",
     "metrics",
+    "retrieve",
     "set_price",
     "telemetry",
     "trace",

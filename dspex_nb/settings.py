@@ -15,7 +15,7 @@ from typing import Any
 from dspex_nb._checks import known_keywords, lm_object, whole_number
 from dspex_nb.errors import ArgumentError
 
-_KNOWN = frozenset({"lm", "adapter", "cache", "max_parse_retries"})
+_KNOWN = frozenset({"lm", "adapter", "cache", "max_parse_retries", "retriever"})
 
 _global: dict[str, Any] = {}
 _global_lock = threading.Lock()
@@ -27,7 +27,7 @@ _overrides: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextV
 _HINTS = {
     "track_usage": "usage is always counted: see report.prompt_tokens, or `with dx.trace()`",
     "experimental": "there is no experimental switch; every feature is on",
-    "rm": "a retriever is given to the module that uses it",
+    "rm": "it is retriever= here (a dx.retrieve.ChromaRetriever, for instance)",
     "num_threads": "concurrency is an option of dx.evaluate / dx.Harness / dx.SIMBA",
 }
 
@@ -43,12 +43,17 @@ def _check(options: dict[str, Any]) -> None:
     if cache not in (None, False) and not callable(getattr(cache, "get_from_memory", None)):
         raise ArgumentError(f"cache must be a dx.Cache(...) or False, not "
                             f"{type(cache).__name__} {cache!r:.60}")
+    retriever = options.get("retriever")
+    if retriever is not None and not callable(getattr(retriever, "retrieve_many", None)):
+        raise ArgumentError(f"retriever must be a dx.retrieve.Retriever, not "
+                            f"{type(retriever).__name__} {retriever!r:.60}")
     if "max_parse_retries" in options:
         whole_number("max_parse_retries", options["max_parse_retries"], minimum=0)
 
 
 def configure(**options: Any) -> None:
-    """Set process-wide defaults: `lm`, `adapter`, `cache` (a Cache, or False for none)."""
+    """Set process-wide defaults: `lm`, `adapter`, `cache` (a Cache, or False for none),
+    `retriever` (what `dx.Retrieve` uses when given none)."""
     _check(options)
     with _global_lock:
         _global.update(options)

@@ -11,13 +11,14 @@ metrics before the first example runs.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import string
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from dspex_nb.errors import DataError
+from dspex_nb.errors import ArgumentError, DataError
 
 _PUNCTUATION = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -109,8 +110,104 @@ def answer_passage_match(example: Any, prediction: Any, trace: Any = None, *,
     return float(any(has_answer(g, str(p)) for g in golds for p in texts))
 
 
+# -- retrieval -----------------------------------------------------------------------------------
+def gold_ids_of(example: Any, field: str) -> list[str]:
+    """The gold document ids of `example[field]` (one id or a list), compared exactly (no
+    normalization); a `DataError` when missing or empty."""
+    if field not in example:
+        raise DataError(f"the example has no gold field {field!r} (it has {sorted(example)})")
+    value = example[field]
+    ids = list(value) if isinstance(value, list | tuple | set) else [value]
+    if not ids:
+        raise DataError(f"gold {field!r} is an empty list")
+    if any(i is None or str(i) == "" for i in ids):
+        raise DataError(f"gold {field!r} holds an empty id: {value!r:.80}")
+    return [str(i) for i in ids]
+
+
+def _relevance(example: Any, prediction: Any, field: str, ids: str | None) -> list[bool]:
+    """For each retrieved passage, best first: is it relevant? With `ids`, a document is
+    relevant when its id is among the example's gold ids; else when a gold answer of `field`
+    appears in its text as whole tokens (`has_answer`, as DPR counts it)."""
+    docs = prediction["documents"] if "documents" in prediction else prediction["passages"]
+    docs = [docs] if isinstance(docs, str) else list(docs)
+    if ids is not None:
+        gold = set(gold_ids_of(example, ids))
+        found = [getattr(d, "id", None) if not isinstance(d, dict) else d.get("id") for d in docs]
+        if any(i is None for i in found):
+            raise DataError("the prediction's passages have no ids to compare with the gold "
+                            "ids: retrieve with dx.Retrieve (its `documents` carry ids)")
+        return [i in gold for i in found]
+    golds = golds_of(example, field)
+    texts = [d if isinstance(d, str) else (d.get("text", "") if isinstance(d, dict)
+                                           else getattr(d, "text", "")) for d in docs]
+    return [any(has_answer(g, str(t)) for g in golds) for t in texts]
+
+
+def _retrieval_metric(name: str, score: Any, field: str, ids: str | None) -> Any:
+    def metric(example: Any, prediction: Any, trace: Any = None) -> float:
+        return float(score(example, _relevance(example, prediction, field, ids)))
+
+    metric.__name__ = metric.__qualname__ = name
+    # What the harness checks before the first example (see unusable_golds).
+    metric.gold_fields = [] if ids else [field]  # type: ignore[attr-defined]
+    metric.id_fields = [ids] if ids else []  # type: ignore[attr-defined]
+    return metric
+
+
+def recall_at_k(k: int, *, field: str = "answer", ids: str | None = None) -> Any:
+    """A metric named `recall@k`: with `ids` (an example field of gold document ids), the
+    share of the gold ids among the first k documents; else 1.0 when a gold answer appears in
+    one of the first k passages (DPR's top-k accuracy, the usual open-domain QA "recall")."""
+    k = _k(k)
+
+    def score(example: Any, relevant: list[bool]) -> float:
+        if ids is not None:
+            return sum(relevant[:k]) / len(set(gold_ids_of(example, ids)))
+        return float(any(relevant[:k]))
+
+    return _retrieval_metric(f"recall@{k}", score, field, ids)
+
+
+def mrr(*, field: str = "answer", ids: str | None = None, k: int | None = None) -> Any:
+    """A metric named `mrr` (or `mrr@k`): 1 / the rank of the first relevant passage, 0 when
+    none of the retrieved (first k) is relevant. Relevance as in `recall_at_k`."""
+    limit = _k(k) if k is not None else None
+
+    def score(example: Any, relevant: list[bool]) -> float:
+        ranked = relevant[:limit] if limit is not None else relevant
+        return next((1.0 / (rank + 1) for rank, hit in enumerate(ranked) if hit), 0.0)
+
+    return _retrieval_metric("mrr" if limit is None else f"mrr@{limit}", score, field, ids)
+
+
+def ndcg_at_k(k: int, *, field: str = "answer", ids: str | None = None) -> Any:
+    """A metric named `ndcg@k`, binary relevance: DCG of the first k over the ideal DCG. With
+    `ids`, the ideal ranks min(k, number of gold ids) relevant documents first; with answers
+    (where relevant passages outside the results are unknown), the ideal is the relevant
+    passages that were retrieved, ranked first."""
+    k = _k(k)
+
+    def score(example: Any, relevant: list[bool]) -> float:
+        gains = [1.0 / math.log2(rank + 2) for rank in range(k)]
+        dcg = sum(g for g, hit in zip(gains, relevant[:k], strict=False) if hit)
+        ideal_hits = (min(k, len(set(gold_ids_of(example, ids)))) if ids is not None
+                      else min(k, sum(relevant)))
+        ideal = sum(gains[:ideal_hits])
+        return dcg / ideal if ideal else 0.0
+
+    return _retrieval_metric(f"ndcg@{k}", score, field, ids)
+
+
+def _k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ArgumentError(f"k must be a whole number >= 1, not {k!r}")
+    return k
+
+
 # The built-in metrics that read a gold field (named by their `field` keyword): the harness
-# checks those golds before the first example runs.
+# checks those golds before the first example runs. Retrieval metrics say theirs in
+# `metric.gold_fields`.
 _GOLD_METRICS = (answer_exact_match, f1_score, answer_passage_match)
 
 
@@ -123,17 +220,20 @@ def gold_fields(metric: Any) -> list[str]:
         metric = metric.func
     if metric in _GOLD_METRICS:
         return [keywords.get("field", "answer")]
-    return []
+    return list(getattr(metric, "gold_fields", []))
 
 
 def unusable_golds(metrics: Iterable[Any], examples: Sequence[Any]) -> dict[int, str]:
     """Example index -> what is wrong with its gold, for the golds the metrics will read."""
-    fields = sorted({f for m in metrics for f in gold_fields(m)})
+    metrics = list(metrics)
+    checks = [(golds_of, f) for f in sorted({f for m in metrics for f in gold_fields(m)})]
+    checks += [(gold_ids_of, f) for f in sorted({f for m in metrics
+                                                 for f in getattr(m, "id_fields", [])})]
     problems: dict[int, str] = {}
     for i, example in enumerate(examples):
-        for name in fields:
+        for check, name in checks:
             try:
-                golds_of(example, name)
+                check(example, name)
             except DataError as exc:
                 problems[i] = str(exc)
                 break

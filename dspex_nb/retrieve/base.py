@@ -83,6 +83,9 @@ class Retriever(ABC):
         """`retrieve` in a worker thread (searching is CPU and disk work), this context kept."""
         return await in_thread(self.retrieve, query, k=k, where=where)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Retriever:
+        return self  # programs are copied, the store they search is shared (as LMs are)
+
     def __call__(self, query: str, *, k: int = 3,
                  where: Mapping[str, Any] | None = None) -> list[Document]:
         return self.retrieve(query, k=k, where=where)
