@@ -316,3 +316,45 @@ def test_retrieval_metrics_refuse_empty_golds_before_the_run(retriever: ChromaRe
     with pytest.raises(dx.DataError, match="gold 'gold_ids' is an empty list"):
         dx.evaluate(dx.Retrieve(retriever=retriever), devset,
                     dx.metrics.recall_at_k(3, ids="gold_ids"), display="none")
+
+
+# -- a team's Chroma server ---------------------------------------------------------------------
+@pytest.mark.integration
+def test_the_same_code_works_against_a_chroma_server(tmp_path: Path) -> None:
+    from tests.support.chroma_server import ChromaServer
+
+    server = ChromaServer(tmp_path).start(timeout=60)
+    try:
+        shared = ChromaRetriever("team-docs", client=server.client())
+        shared.add(CORPUS, ids=[f"d{i}" for i in range(len(CORPUS))],
+                   metadatas=[{"topic": "geo"}] * 3 + [{"topic": "bio"}, {"topic": "sport"}])
+        local = ChromaRetriever(_name())
+        local.add(CORPUS, ids=[f"d{i}" for i in range(len(CORPUS))])
+        query = "Which city is the capital of Austria?"
+        remote_docs = shared.retrieve(query, k=3)
+        assert [d.id for d in remote_docs] == [d.id for d in local.retrieve(query, k=3)]
+        assert remote_docs[0].score == pytest.approx(local.retrieve(query, k=1)[0].score,
+                                                     abs=1e-4)
+        assert [d.id for d in shared.retrieve(query, k=5, where={"topic": "sport"})] == ["d4"]
+        # A second client (another teammate) sees the same collection, and the guard.
+        again = ChromaRetriever("team-docs", client=server.client())
+        assert len(again) == len(CORPUS)
+        with pytest.raises(dx.ConfigurationError, match="was built with the embedder"):
+            ChromaRetriever("team-docs", client=server.client(), embedder=_OtherEmbedder())
+    finally:
+        server.stop()
+
+
+@pytest.mark.integration
+def test_a_server_that_went_away_is_a_retrieval_error(tmp_path: Path) -> None:
+    from tests.support.chroma_server import ChromaServer
+
+    server = ChromaServer(tmp_path).start(timeout=60)
+    client = server.client()
+    retriever = ChromaRetriever("going-away", client=client)
+    retriever.add(CORPUS[:2])
+    server.stop()
+    with pytest.raises(dx.RetrievalError, match="cannot open collection 'other-docs'"):
+        ChromaRetriever("other-docs", client=client)
+    with pytest.raises(dx.RetrievalError, match="counting 'going-away' failed: ConnectError"):
+        retriever.retrieve("Vienna", k=1)

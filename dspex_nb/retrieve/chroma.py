@@ -9,16 +9,17 @@ similarities (the collection measures cosine distance; score = 1 - distance).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import chromadb
 import chromadb.errors
 
-from dspex_nb.errors import ArgumentError, ConfigurationError, RetrievalError
+from dspex_nb.errors import ArgumentError, ConfigurationError, DspexError, RetrievalError
 from dspex_nb.retrieve.base import Document, Retriever
 from dspex_nb.retrieve.embedder import default_embedder
 
@@ -76,9 +77,10 @@ class ChromaRetriever(Retriever):
         built_with = (self.collection.metadata or {}).get(MARK)
         if built_with == self.embedder_name:
             return
-        if built_with is None and (adopt or self.collection.count() == 0):
-            self.collection.modify(metadata={**(self.collection.metadata or {}),
-                                             MARK: self.embedder_name})
+        if built_with is None and (adopt or len(self) == 0):
+            with _store_errors(f"marking {self.collection.name!r}"):
+                self.collection.modify(metadata={**(self.collection.metadata or {}),
+                                                 MARK: self.embedder_name})
             return
         raise ConfigurationError(
             f"collection {self.collection.name!r} was built with the embedder "
@@ -93,7 +95,8 @@ class ChromaRetriever(Retriever):
         return f"chroma:{self.collection.name}"
 
     def __len__(self) -> int:
-        return int(self.collection.count())
+        with _store_errors(f"counting {self.collection.name!r}"):
+            return int(self.collection.count())
 
     # -- writing --------------------------------------------------------------------------------
     def add(self, texts: Sequence[str], *, ids: Sequence[str] | None = None,
@@ -106,8 +109,10 @@ class ChromaRetriever(Retriever):
         ids = _ids(ids, texts)
         metadatas = _metadatas(metadatas, len(texts))
         vectors = self._embed(texts)
-        before = self.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
-        batch = max(1, int(self.client.get_max_batch_size()))
+        with _store_errors(f"adding to {self.collection.name!r}"):
+            before = self.collection.get(ids=ids,
+                                         include=["documents", "metadatas", "embeddings"])
+            batch = max(1, int(self.client.get_max_batch_size()))
         try:
             for start in range(0, len(ids), batch):
                 end = start + batch
@@ -131,7 +136,8 @@ class ChromaRetriever(Retriever):
                                    metadatas=before["metadatas"])
 
     def delete(self, ids: Sequence[str]) -> None:
-        self.collection.delete(ids=list(_ids(ids, None)))
+        with _store_errors(f"deleting from {self.collection.name!r}"):
+            self.collection.delete(ids=list(_ids(ids, None)))
 
     # -- searching ------------------------------------------------------------------------------
     def _embed(self, texts: list[str]) -> list[list[float]]:
@@ -144,7 +150,7 @@ class ChromaRetriever(Retriever):
 
     def _search(self, queries: list[str], k: int, where: Mapping[str, Any] | None
                 ) -> list[list[Document]]:
-        if self.collection.count() == 0:
+        if len(self) == 0:
             return [[] for _ in queries]
         try:
             found = self.collection.query(
@@ -171,6 +177,18 @@ class ChromaRetriever(Retriever):
         where = str(self.path) if self.path is not None else "in memory"
         return (f"ChromaRetriever({self.collection.name!r}, {len(self)} passages, {where}, "
                 f"embedder={self.embedder_name})")
+
+
+@contextlib.contextmanager
+def _store_errors(what: str) -> Iterator[None]:
+    """A store failure (a server gone, a locked folder) as a RetrievalError saying what was
+    being done; dspex_nb's own errors pass through."""
+    try:
+        yield
+    except DspexError:
+        raise
+    except Exception as exc:
+        raise RetrievalError(f"{what} failed: {type(exc).__name__}: {exc}") from None
 
 
 def _texts(texts: Any) -> list[str]:
