@@ -236,3 +236,27 @@ def test_a_missing_file_is_a_data_error(tmp_path: Path) -> None:
 def test_bad_keys_are_argument_errors(options: dict[str, object], message: str) -> None:
     with pytest.raises(dx.ArgumentError, match=message):
         dx.Dataset.from_records(_rows(2), name="toy", **options)  # type: ignore[arg-type]
+
+
+# -- in a notebook ------------------------------------------------------------------------------
+def test_a_dataset_shows_as_a_summary_and_a_label_balance_chart() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from dspex_nb.views.dataset_view import VEGALITE, display_dataset
+
+    InteractiveShell.instance()  # display() needs a shell, as in a kernel
+
+    rows = _rows(6)
+    rows[0]["text"] = "<script>alert(1)</script>"
+    ds = dx.Dataset.from_records(rows, input_keys=["text"], label_keys=["label"], name="toy",
+                                 license="CC0")
+    with capture_output() as shown:
+        display_dataset(ds)
+    summary, chart = shown.outputs
+    html = summary.data["text/html"]
+    assert "<b>toy</b>: 6 examples" in html and "license CC0" in html
+    assert "<script>" not in html  # field values are never markup
+    assert html.count("<tr>") == 4  # the header and one row per field
+    spec = chart.data[VEGALITE]
+    assert spec["data"]["values"] == [{"value": "pos", "count": 4}, {"value": "neg", "count": 2}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dspex_nb.data.dataset import Dataset
 from dspex_nb.evaluation.report import EvaluationReport
 from dspex_nb.experiments import Experiment, ExperimentComparison
 from dspex_nb.telemetry import Trace
@@ -50,6 +51,9 @@ def _live_experiment_headings(run: Any) -> Any:
 def register(ipython: Any) -> None:
     """Teach IPython's display to show dspex_nb results as widgets, and long runs to show
     themselves live."""
+    from dspex_nb.views.dataset_view import display_dataset
+
+    ipython.display_formatter.ipython_display_formatter.for_type(Dataset, display_dataset)
     formatter = ipython.display_formatter.mimebundle_formatter
     formatter.for_type(Trace, _trace_bundle)
     formatter.for_type(EvaluationReport, _report_bundle)
