@@ -27,6 +27,10 @@ export function summary(span) {
   }
   if (span.kind === "http" && a.status != null) parts.push(`HTTP ${a.status}`);
   if (span.kind === "cache") parts.push(a.hit ? "hit" : "miss");
+  if (span.kind === "retrieve") {
+    parts.push(`${fmtInt(a.count || 0)} passage${a.count === 1 ? "" : "s"}`);
+    if (a.top_score != null) parts.push(`top ${Number(a.top_score).toFixed(3)}`);
+  }
   return parts.join(" · ");
 }
 
@@ -41,7 +45,14 @@ function details(span) {
     for (const m of a.messages) box.append(h("pre", { "data-role": m.role, text: `${m.role}: ${pretty(m.content)}` }));
   }
   if (a.response !== undefined) box.append(h("div", { class: "muted", text: "response" }), h("pre", { class: "response", text: pretty(a.response) }));
-  const rest = Object.entries(a).filter(([k]) => !["inputs", "outputs", "messages", "response"].includes(k));
+  if (Array.isArray(a.documents) && a.documents.length) {
+    box.append(h("div", { class: "muted", text: "retrieved" }), h("table", { class: "documents" },
+      h("tr", {}, ["score", "id", "passage"].map((c) => h("th", { text: c }))),
+      a.documents.map((d) => h("tr", { "data-id": d.id },
+        h("td", { text: d.score == null ? "–" : Number(d.score).toFixed(3) }), h("td", { text: d.id }),
+        h("td", { class: "passage", text: d.text })))));
+  }
+  const rest = Object.entries(a).filter(([k]) => !["inputs", "outputs", "messages", "response", "documents"].includes(k));
   if (rest.length) {
     box.append(h("table", {}, rest.map(([k, v]) => h("tr", {}, h("td", { class: "muted", text: k }), h("td", { text: pretty(v) })))));
   }

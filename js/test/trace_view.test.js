@@ -36,3 +36,19 @@ test("clicking a row opens its details with prompt and response as text", () => 
 });
 
 test("an empty tree says so", () => expect(view({}).textContent).toBe("no trace"));
+
+test("retrieve rows summarise the passages found and list them with scores, as text", () => {
+  const span = {
+    kind: "retrieve", name: "chroma:docs", duration: 0.006, error: null,
+    attrs: { k: 2, count: 2, top_score: 0.71234, query: "who won?",
+             documents: [{ id: "p1", score: 0.71234, text: XSS }, { id: "p2", score: 0.5, text: "second" }] },
+    children: [],
+  };
+  expect(summary(span)).toContain("2 passages");
+  expect(summary(span)).toContain("top 0.712");
+  const el = view(span);
+  const rows = [...el.querySelectorAll("table.documents tr[data-id]")];
+  expect(rows.map((r) => r.dataset.id)).toEqual(["p1", "p2"]);
+  expect(rows[0].querySelector(".passage").textContent).toBe(XSS);
+  expect(el.querySelector("img")).toBeNull();
+});
