@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 
+from dspex_nb.data.dataset import Dataset
 from dspex_nb.errors import ArgumentError
 from dspex_nb.primitives import Example
 
@@ -24,3 +26,19 @@ def load_sst2(limit: int | None = None, *, split: str = "dev") -> list[Example]:
             Example(sentence=sentence, sentiment=SST2_LABELS[label]).with_inputs("sentence")
         )
     return examples[:limit] if limit is not None else examples
+
+
+def load_squad_sample() -> tuple[list[dict[str, str]], Dataset]:
+    """A small bundled RAG sample from SQuAD v1.1's Super_Bowl_50 article (CC BY-SA 4.0):
+    12 passages (`{"id", "text"}`) and a Dataset of 24 questions written on them, with their
+    gold answers (`answer`, a list) and the id of their passage (`gold_ids`)."""
+    folder = resources.files("dspex_nb.data").joinpath("files")
+    passages = [json.loads(line) for line in
+                folder.joinpath("squad_sb50_passages.jsonl").read_text("utf-8").splitlines()]
+    rows = [json.loads(line) for line in
+            folder.joinpath("squad_sb50_questions.jsonl").read_text("utf-8").splitlines()]
+    questions = Dataset.from_records(
+        rows, input_keys=["question"], label_keys=["answer", "gold_ids"],
+        name="squad-superbowl50-sample", license="CC BY-SA 4.0",
+        source="SQuAD v1.1 dev, article Super_Bowl_50 (Rajpurkar et al. 2016)")
+    return passages, questions
