@@ -225,6 +225,23 @@ def test_retrieve_without_a_retriever_says_how_to_give_one() -> None:
         dx.Retrieve()("anything")
 
 
+def test_a_retriever_is_evaluated_like_any_program(retriever: ChromaRetriever) -> None:
+    devset = [dx.Example(question="Which city is Austria's capital?",
+                         gold_ids=["d1"]).with_inputs("question"),
+              dx.Example(question="Who won Super Bowl 50?",
+                         gold_ids=["d4"]).with_inputs("question")]
+    report = dx.evaluate(dx.Retrieve(k=2, retriever=retriever), devset,
+                         dx.metrics.recall_at_k(2, ids="gold_ids"), display="none")
+    assert report.failures == 0 and report.metrics["recall@2"].mean == 1.0
+
+
+def test_retrieve_refuses_a_query_given_twice(retriever: ChromaRetriever) -> None:
+    with pytest.raises(dx.ArgumentError, match="one query"):
+        dx.Retrieve(retriever=retriever)("q", question="q")
+    with pytest.raises(dx.ArgumentError, match="one query"):
+        dx.Retrieve(retriever=retriever)(question="q", title="t")
+
+
 def test_k_is_saved_with_the_program(tmp_path: Path, retriever: ChromaRetriever) -> None:
     rag = dx.RAG(k=2, retriever=retriever)
     rag.retrieve.k = 4

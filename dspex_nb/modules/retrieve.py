@@ -47,15 +47,16 @@ class Retrieve(Stateful):
                                      "dx.configure(retriever=dx.retrieve.ChromaRetriever(...))")
         return found
 
-    def forward(self, query: str, *, k: int | None = None, where: dict[str, Any] | None = None
-                ) -> Prediction:
-        documents = self._retriever().retrieve(query, k=self.k if k is None else k, where=where)
+    def forward(self, query: str | None = None, *, k: int | None = None,
+                where: dict[str, Any] | None = None, **inputs: Any) -> Prediction:
+        documents = self._retriever().retrieve(_query(query, inputs),
+                                               k=self.k if k is None else k, where=where)
         return Prediction(passages=[d.text for d in documents], documents=documents)
 
-    async def aforward(self, query: str, *, k: int | None = None,
-                       where: dict[str, Any] | None = None) -> Prediction:
-        documents = await self._retriever().aretrieve(query, k=self.k if k is None else k,
-                                                      where=where)
+    async def aforward(self, query: str | None = None, *, k: int | None = None,
+                       where: dict[str, Any] | None = None, **inputs: Any) -> Prediction:
+        documents = await self._retriever().aretrieve(_query(query, inputs),
+                                                      k=self.k if k is None else k, where=where)
         return Prediction(passages=[d.text for d in documents], documents=documents)
 
     # -- state ----------------------------------------------------------------------------------
@@ -80,3 +81,14 @@ class Retrieve(Stateful):
     def __repr__(self) -> str:
         name = self.retriever.name if self.retriever is not None else "configured"
         return f"Retrieve(k={self.k}, retriever={name})"
+
+
+def _query(query: str | None, inputs: dict[str, Any]) -> str:
+    """The query: positional or `query=`, or the one input of an example under its own name
+    (the harness calls `program(question=...)`), so Retrieve is evaluated like any program."""
+    if query is not None and not inputs:
+        return query
+    if query is None and len(inputs) == 1:
+        return next(iter(inputs.values()))  # type: ignore[no-any-return]
+    raise ArgumentError(f"Retrieve takes one query (positional, query=, or one input field), "
+                        f"not {sorted(inputs) + (['query'] if query is not None else [])}")
