@@ -35,6 +35,11 @@ def test_dashboard_counters_rise_and_chart_gains_points_while_another_cell_runs(
         f"for i in range({CALLS}):\n"
         "    classify(sentence=f'review {i}: a fine and moving film', config={'cache': False})\n"
         "print('loop done')",
+        "from dspex_nb.retrieve import ChromaRetriever\n"
+        "docs = ChromaRetriever('dash')\n"
+        "docs.add(['Vienna is the capital of Austria.', 'The Danube flows east.'])\n"
+        "for q in ['capital of Austria?', 'which river?', 'where does it flow?']:\n"
+        "    docs.retrieve(q, k=1)",
     ], ready=".dx-dash")
     page.wait_for_selector(".dx-dash svg", timeout=30_000)
 
@@ -66,6 +71,16 @@ def test_dashboard_counters_rise_and_chart_gains_points_while_another_cell_runs(
     assert points_seen[-1] >= CALLS
     assert len(points_seen) >= 3, points_seen
     assert page.query_selector_all(".dx-dash svg .mark-symbol path")
+
+    # then the retrieval cell: its searches are counted beside the LM calls
+    row = page.wait_for_selector('.dx-dash tr[data-retriever="chroma:dash"]', timeout=120_000)
+    assert row is not None
+    page.wait_for_function(
+        """() => document.querySelector('.dx-dash [data-card="searches"] .value')
+                 ?.textContent === '3'""", timeout=30_000)
+    cells = [c.text_content() for c in row.query_selector_all("td")]
+    assert cells[:4] == ["chroma:dash", "3", "3", "3"] and cells[4].endswith(" ms")
+    assert _read(page, '.dx-dash [data-card="calls"] .value') == str(CALLS)
     assert page.dialogs == []
 
 

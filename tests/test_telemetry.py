@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import dspex_nb as dx
+from dspex_nb.retrieve import Document
 from dspex_nb.telemetry import Event, Span
 from tests.support.fault_server import FaultServer, ok, status
 
@@ -207,6 +208,37 @@ def test_snapshot_reports_latency_tokens_errors_and_cache_rate_per_model(
     assert frame.loc["model-b", "errors_by_type"] == {"ServerError": 1}
     assert frame.loc["all", "calls"] == 5
     assert frame.attrs["running_programs"] == 0
+
+
+class _ShelfRetriever(dx.retrieve.Retriever):
+    """Finds the same two documents for every query; a query of "fail" breaks the store."""
+
+    @property
+    def name(self) -> str:
+        return "shelf"
+
+    def _search(self, queries: list[str], k: int, where: object) -> list[list[Document]]:
+        if "fail" in queries:
+            raise dx.RetrievalError("the store is gone")
+        return [[Document("a", "first", 0.9), Document("b", "second", 0.5)][:k]
+                for _ in queries]
+
+
+def test_retrieval_searches_are_counted_per_retriever_beside_lm_calls() -> None:
+    dx.telemetry.metrics.reset()
+    shelf = _ShelfRetriever()
+    shelf.retrieve("one", k=2)
+    shelf.retrieve_many(["two", "three"], k=1)
+    with pytest.raises(dx.RetrievalError):
+        shelf.retrieve("fail")
+    retrieval = dx.telemetry.metrics.summary()["retrieval"]
+    [row] = retrieval["retrievers"]
+    assert (row["retriever"], row["searches"], row["queries"], row["documents"]) == (
+        "shelf", 3, 4, 4)
+    assert row["errors_by_type"] == {"RetrievalError": 1}
+    assert row["p50_ms"] is not None and row["p95_ms"] >= row["p50_ms"]
+    assert (retrieval["searches"], retrieval["errors"]) == (3, 1)
+    assert dx.telemetry.metrics.summary()["totals"]["calls"] == 0  # searches are not LM calls
 
 
 def test_running_programs_counts_calls_in_flight() -> None:

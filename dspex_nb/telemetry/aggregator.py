@@ -1,7 +1,9 @@
-"""An in-process aggregator of LM calls over rolling windows, and the programs in flight.
+"""An in-process aggregator of LM calls over rolling windows, retrieval searches, and the
+programs in flight.
 
 Attached to the bus when telemetry is imported, so the dashboard and `snapshot()` see everything
-from the start. Keeps at most `max_samples` recent LM calls (a bounded deque) and running totals.
+from the start. Keeps at most `max_samples` recent LM calls (a bounded deque) and running totals;
+per retriever, running totals and the latencies of its last `RECENT_SEARCHES` searches.
 """
 
 from __future__ import annotations
@@ -44,6 +46,31 @@ class ModelTotals:
         self.cost_usd += s.cost_usd
 
 
+RECENT_SEARCHES = 500  # latency percentiles of retrieval are over this many searches
+
+
+@dataclass(slots=True)
+class RetrievalTotals:
+    """Running totals for one retriever: searches (one `retrieve` span each, batched or not),
+    the queries in them, documents found, errors by type, and recent latencies."""
+
+    searches: int = 0
+    queries: int = 0
+    documents: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT_SEARCHES))
+
+    def add(self, event: Event) -> None:
+        a = event.attrs
+        self.searches += 1
+        self.queries += int(a.get("queries", 1))
+        if event.name == "retrieve.exception":
+            self.errors[str(a.get("error_type", "Exception"))] += 1
+            return
+        self.documents += int(a.get("count", 0))
+        self.latencies_s.append(event.duration or 0.0)
+
+
 @dataclass(slots=True)
 class LMSample:
     seq: int
@@ -62,17 +89,26 @@ class LMSample:
 class MetricsAggregator:
     # Retries and cache hits arrive as attributes of lm.stop: no events of their own needed;
     # programs in flight are counted by the spans themselves (spans.running_programs).
-    EVENTS = ("lm.stop", "lm.exception")
+    EVENTS = ("lm.stop", "lm.exception", "retrieve.stop", "retrieve.exception")
 
     def __init__(self, max_samples: int = 100_000):
         self._lock = threading.Lock()
         self.samples: deque[LMSample] = deque(maxlen=max_samples)
         self.totals: dict[str, ModelTotals] = {}
+        self.retrievers: dict[str, RetrievalTotals] = {}
         self.seq = 0
         self.started = time.time()
 
-    def __call__(self, event: Event) -> None:  # lm.stop / lm.exception
+    def __call__(self, event: Event) -> None:
         a = event.attrs
+        if event.name.startswith("retrieve."):
+            name = str(a.get("retriever", "?"))
+            with self._lock:
+                found = self.retrievers.get(name)
+                if found is None:
+                    found = self.retrievers[name] = RetrievalTotals()
+                found.add(event)
+            return
         sample = LMSample(
             seq=0, time=event.time, model=str(a.get("model", "?")),
             server=str(a.get("server", "")),
@@ -179,6 +215,7 @@ class MetricsAggregator:
             all_ct += ct
             all_cost += cost
         return {
+            "retrieval": self.retrieval_summary(),
             "totals": {
                 "running_programs": running, "calls": all_calls, "errors": all_errors,
                 "error_rate": all_errors / all_calls if all_calls else 0.0,
@@ -187,6 +224,28 @@ class MetricsAggregator:
                 "cache_hit_rate": all_cached / all_calls if all_calls else 0.0,
             },
             "models": models,
+        }
+
+    def retrieval_summary(self) -> dict[str, Any]:
+        """Searches since start, all retrievers and per retriever, with latency p50/p95 over
+        each retriever's recent searches (and over all of them together)."""
+        with self._lock:
+            rows = [(name, t.searches, t.queries, t.documents, dict(t.errors),
+                     sorted(t.latencies_s)) for name, t in sorted(self.retrievers.items())]
+        retrievers = [{
+            "retriever": name, "searches": searches, "queries": queries, "documents": documents,
+            "errors": sum(errors.values()), "errors_by_type": errors,
+            "p50_ms": _quantile(lat, 0.5) * 1000 if lat else None,
+            "p95_ms": _quantile(lat, 0.95) * 1000 if lat else None,
+        } for name, searches, queries, documents, errors, lat in rows]
+        every = sorted(x for *_, lat in rows for x in lat)
+        return {
+            "searches": sum(r["searches"] for r in retrievers),
+            "queries": sum(r["queries"] for r in retrievers),
+            "errors": sum(r["errors"] for r in retrievers),
+            "p50_ms": _quantile(every, 0.5) * 1000 if every else None,
+            "p95_ms": _quantile(every, 0.95) * 1000 if every else None,
+            "retrievers": retrievers,
         }
 
     def samples_since(self, seq: int, limit: int) -> list[LMSample]:
@@ -198,6 +257,7 @@ class MetricsAggregator:
     def reset(self) -> None:
         with self._lock:
             self.totals.clear()
+            self.retrievers.clear()
             self.samples.clear()
             self.started = time.time()
 

@@ -1,5 +1,6 @@
 // Dashboard: running programs, LM calls, tokens, estimated cost, cache hit rate, error rates and
-// retries per model, and a latency-over-time chart that new points stream into.
+// retries per model, retrieval searches and their latency per retriever, and a
+// latency-over-time chart that new points stream into.
 import { h } from "./lib/dom.js";
 import { fmtInt, fmtCost, fmtPct } from "./lib/format.js";
 import { style, BASE_CSS } from "./lib/style.js";
@@ -46,6 +47,28 @@ export function cards(stats) {
       h("div", { class: "value", text: value(stats) }), h("div", { class: "label", text: label })));
 }
 
+// Retrieval beside the LM calls: one card, and a row per retriever once one has searched.
+export function retrievalCard(retrieval) {
+  const r = retrieval || { searches: 0, p50_ms: null };
+  const p50 = r.p50_ms == null ? "" : ` · p50 ${r.p50_ms.toFixed(1)} ms`;
+  return h("div", { class: "card", "data-card": "searches" },
+    h("div", { class: "value", text: fmtInt(r.searches) }),
+    h("div", { class: "label", text: `retrieval searches${p50}` }));
+}
+
+export function retrieverTable(retrievers) {
+  if (!retrievers || retrievers.length === 0) return h("div", {});
+  const ms = (v) => (v == null ? "–" : `${v.toFixed(1)} ms`);
+  const head = ["retriever", "searches", "queries", "documents", "p50", "p95", "errors"];
+  return h("table", { class: "retrievers" },
+    h("tr", {}, head.map((c) => h("th", { text: c }))),
+    retrievers.map((r) => h("tr", { "data-retriever": r.retriever },
+      h("td", { text: r.retriever }), h("td", { text: fmtInt(r.searches) }),
+      h("td", { text: fmtInt(r.queries) }), h("td", { text: fmtInt(r.documents) }),
+      h("td", { text: ms(r.p50_ms) }), h("td", { text: ms(r.p95_ms) }),
+      h("td", { class: r.errors ? "err" : "", text: Object.entries(r.errors_by_type || {}).map(([k, v]) => `${k} ${v}`).join(", ") || "0" }))));
+}
+
 export function modelTable(models) {
   const head = ["model", "server", "calls", "p50", "p95", "errors", "retries", "tokens", "cost"];
   return h("table", { class: "models" },
@@ -65,12 +88,15 @@ export default {
   async render({ model, el }) {
     const cardBox = h("div", { class: "cards" });
     const tableBox = h("div", {});
+    const retrievalBox = h("div", {});
     const chartBox = h("div", { class: "chart" });
-    el.replaceChildren(h("div", { class: "dx dx-dash" }, style(BASE_CSS + CSS), cardBox, chartBox, tableBox));
+    el.replaceChildren(h("div", { class: "dx dx-dash" }, style(BASE_CSS + CSS), cardBox, chartBox,
+                         tableBox, retrievalBox));
     const drawStats = () => {
       const stats = model.get("stats");
-      cardBox.replaceChildren(...cards(stats.totals));
+      cardBox.replaceChildren(...cards(stats.totals), retrievalCard(stats.retrieval));
       tableBox.replaceChildren(modelTable(stats.models));
+      retrievalBox.replaceChildren(retrieverTable((stats.retrieval || {}).retrievers));
       el.dataset.updates = String((Number(el.dataset.updates) || 0) + 1);
     };
     drawStats();

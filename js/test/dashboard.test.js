@@ -9,7 +9,7 @@ vi.mock("../src/lib/stream_chart.js", () => ({
   }),
 }));
 
-const { cards, latencySpec, modelTable, default: widget } = await import("../src/dashboard.js");
+const { cards, latencySpec, modelTable, retrievalCard, retrieverTable, default: widget } = await import("../src/dashboard.js");
 
 const stats = (calls) => ({
   totals: { running_programs: 2, calls, prompt_tokens: 100, completion_tokens: 20, cost_usd: 0.5,
@@ -41,6 +41,24 @@ test("model table lists errors by type", () => {
   expect(table.querySelector('tr[data-model="gpt-4o-mini"]').textContent).toContain("RateLimitError 1");
 });
 
+const retrieval = {
+  searches: 12, queries: 14, errors: 1, p50_ms: 7.25, p95_ms: 9.5,
+  retrievers: [{ retriever: "chroma:docs", searches: 12, queries: 14, documents: 36, errors: 1,
+                 errors_by_type: { RetrievalError: 1 }, p50_ms: 7.25, p95_ms: 9.5 }],
+};
+
+test("the retrieval card counts searches with their median latency", () => {
+  expect(retrievalCard(retrieval).textContent).toBe("12retrieval searches · p50 7.3 ms");
+  expect(retrievalCard(undefined).textContent).toBe("0retrieval searches");
+});
+
+test("the retriever table has a row per retriever with its errors by type", () => {
+  const row = retrieverTable(retrieval.retrievers).querySelector('tr[data-retriever="chroma:docs"]');
+  expect([...row.children].map((td) => td.textContent)).toEqual(
+    ["chroma:docs", "12", "14", "36", "7.3 ms", "9.5 ms", "RetrievalError 1"]);
+  expect(retrieverTable([]).querySelector("table")).toBeNull();
+});
+
 test("latency chart reads a named data stream", () => {
   expect(latencySpec().data).toEqual({ name: "points" });
 });
@@ -50,8 +68,11 @@ test("render updates counters and streams only new points", async () => {
   const el = document.createElement("div");
   const cleanup = await widget.render({ model, el });
   expect(el.querySelector('[data-card="calls"] .value').textContent).toBe("1");
-  model.set("stats", stats(7));
+  expect(el.querySelector('[data-card="searches"] .value').textContent).toBe("0");
+  model.set("stats", { ...stats(7), retrieval });
   expect(el.querySelector('[data-card="calls"] .value').textContent).toBe("7");
+  expect(el.querySelector('[data-card="searches"] .value').textContent).toBe("12");
+  expect(el.querySelector('tr[data-retriever="chroma:docs"]')).not.toBeNull();
   model.set("latency_points", [{ seq: 0, t: 1, model: "m", latency_ms: 5 }, { seq: 1, t: 2, model: "m", latency_ms: 6 }]);
   expect(inserted.map((p) => p.seq)).toEqual([0, 1]);
   expect(el.dataset.points).toBe("2");

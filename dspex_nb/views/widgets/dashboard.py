@@ -64,10 +64,12 @@ class Dashboard(anywidget.AnyWidget):
         super().close()
 
     def __repr__(self) -> str:
-        t = self._metrics.summary()["totals"]
+        summary = self._metrics.summary()
+        t = summary["totals"]
         return (f"Dashboard(running={t['running_programs']}, calls={t['calls']}, "
                 f"tokens={t['prompt_tokens'] + t['completion_tokens']}, "
-                f"cost=${t['cost_usd']:.4f}, errors={t['errors']})")
+                f"cost=${t['cost_usd']:.4f}, errors={t['errors']}, "
+                f"searches={summary['retrieval']['searches']})")
 
 
 def _updater(ref: weakref.ref[Dashboard], stop: threading.Event, interval: float) -> None:
@@ -83,5 +85,6 @@ def _updater(ref: weakref.ref[Dashboard], stop: threading.Event, interval: float
 
 
 def dashboard(*, interval: float = 0.5) -> Dashboard:
-    """A live dashboard of every LM call in this process; show it as a cell's value."""
+    """A live dashboard of every LM call and retrieval search in this process; show it as a
+    cell's value."""
     return Dashboard(interval=interval)
