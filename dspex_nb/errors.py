@@ -128,7 +128,7 @@ class AuthenticationError(LMError):
 
 
 class BadResponseError(LMError):
-    """The server answered, but not with a usable chat completion."""
+    """The server answered, but not with a usable chat completion (or embeddings)."""
 
 
 class LMTimeoutError(LMError, TimeoutError):

@@ -150,10 +150,7 @@ class LM(BaseLM):
             basic = "Basic " + base64.b64encode(pair.encode()).decode()
             netloc = parts.netloc.rsplit("@", 1)[1]
             self.base_url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-        parts = urlsplit(self.base_url)
-        self._url = httpx.URL(urlunsplit((parts.scheme, parts.netloc,
-                                          f"{parts.path.rstrip('/')}/chat/completions",
-                                          parts.query, "")))
+        self._urls: dict[str, httpx.URL] = {}
         self.timeout = checks.finite_number("timeout", timeout)
         if self.timeout <= 0:
             raise ArgumentError(f"timeout must be > 0 seconds, not {timeout!r}")
@@ -226,7 +223,23 @@ class LM(BaseLM):
                     _mode_by_server[self._server] = mode
         return _parse_completion(data, self.model, time.perf_counter() - start, waits, mode)
 
-    async def _send(self, content: bytes) -> tuple[int, bytes, str | None]:
+    def _endpoint(self, path: str) -> httpx.URL:
+        """The URL of one of the server's endpoints (`chat/completions`, `embeddings`)."""
+        url = self._urls.get(path)
+        if url is None:
+            parts = urlsplit(self.base_url)
+            url = self._urls[path] = httpx.URL(urlunsplit((
+                parts.scheme, parts.netloc, f"{parts.path.rstrip('/')}/{path}", parts.query, "")))
+        return url
+
+    async def post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST `body` to another endpoint of this server (`"embeddings"`), with this LM's
+        credentials, connection pool, timeout, retries and typed errors: the one transport
+        for everything dspex_nb asks an OpenAI-compatible server."""
+        data, _ = await on_engine(self._post(body, path=path))
+        return data
+
+    async def _send(self, content: bytes, path: str) -> tuple[int, bytes, str | None]:
         """One POST: status, body and Retry-After.
 
         The request goes straight to the transport: an API client needs none of
@@ -235,7 +248,7 @@ class LM(BaseLM):
         """
         # stream= (not content=) skips httpx's header preparation; aiohttp sets Host and
         # Content-Length itself. read() makes the body plain bytes again for the transport.
-        request = httpx.Request("POST", self._url, headers=self._request_headers,
+        request = httpx.Request("POST", self._endpoint(path), headers=self._request_headers,
                                 stream=httpx.ByteStream(content),
                                 extensions={"timeout": self._timeouts})
         request.read()
@@ -247,7 +260,8 @@ class LM(BaseLM):
             await response.aclose()
         return response.status_code, payload, response.headers.get("retry-after")
 
-    async def _post(self, body: dict[str, Any]) -> tuple[dict[str, Any], list[float]]:
+    async def _post(self, body: dict[str, Any], *, path: str = "chat/completions"
+                    ) -> tuple[dict[str, Any], list[float]]:
         """POST with retries; returns the decoded JSON body and the waits before each retry."""
         content = orjson.dumps(body)
         attempt = 0
@@ -256,9 +270,9 @@ class LM(BaseLM):
             attempt += 1
             retry_after: str | None = None
             try:
-                with span("http", "POST /chat/completions", attempt=attempt) as http_span:
+                with span("http", f"POST /{path}", attempt=attempt) as http_span:
                     async with asyncio.timeout(self.timeout):
-                        status, payload, retry_after = await self._send(content)
+                        status, payload, retry_after = await self._send(content, path)
                     if http_span is not None:
                         http_span.set(status=status)
                 if status == 200:

@@ -2,6 +2,7 @@
 
 Each request takes the next scripted action (the last one repeats):
     ok(text)            a valid chat completion with `text` as content
+    embeddings(*vectors)  a valid /v1/embeddings answer
     status(code, body, headers)   an error status
     malformed()         200 with a body that is not JSON
     hang(seconds)       answer nothing for that long
@@ -41,6 +42,16 @@ def ok(text: str = '{"answer": "ok"}', *, prompt_tokens: int = 11,
                   "total_tokens": prompt_tokens + completion_tokens},
     })
     return Action("raw", text=body)
+
+
+def embeddings(*vectors: object, shuffle: bool = False) -> Action:
+    """A /v1/embeddings answer with these vectors (index i for the i-th); `shuffle` sends the
+    items in reverse order, as a server may."""
+    items = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
+    body = {"object": "list", "model": "fault-embedder",
+            "data": items[::-1] if shuffle else items,
+            "usage": {"prompt_tokens": 3, "total_tokens": 3}}
+    return Action("raw", text=json.dumps(body))
 
 
 def status(code: int, body: str = '{"error": {"message": "scripted"}}',
@@ -103,6 +114,7 @@ class FaultServer:
         asyncio.set_event_loop(self._loop)
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
+        app.router.add_post("/v1/embeddings", self._handle)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)

@@ -14,7 +14,8 @@ class LlamaServer(ServerProcess):
     poll = 0.2
     grace = 10.0
 
-    def __init__(self, model_path: Path, *, n_ctx: int = 4096, n_threads: int | None = None):
+    def __init__(self, model_path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
+                 embedding: bool = False):
         super().__init__()
         self.url = f"{self.base_url}/v1"
         self._cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
@@ -22,6 +23,8 @@ class LlamaServer(ServerProcess):
                      "--verbose", "False"]
         if n_threads is not None:  # the server's default is cpu_count // 2
             self._cmd += ["--n_threads", str(n_threads)]
+        if embedding:  # serve /v1/embeddings too
+            self._cmd += ["--embedding", "True"]
 
     def command(self) -> list[str]:
         return self._cmd
