@@ -119,7 +119,7 @@ def test_without_ids_a_passage_is_known_by_its_text() -> None:
     (lambda r: r.add(["same", "same"]), "the same text twice"),
     (lambda r: r.add(["a", ""]), "text 1 is not a non-empty string"),
     (lambda r: r.add("one text"), "texts must be a list"),
-    (lambda r: r.add(["a"], metadatas=[{"tags": ["x"]}]), "Chroma stores no others"),
+    (lambda r: r.add(["a"], metadatas=[{"tags": ["x"]}]), "every store keeps these"),
     (lambda r: r.add(["a", "b"], metadatas=[{}]), "2 texts but 1 metadatas"),
     (lambda r: r.retrieve("", k=3), "a query is a non-empty string"),
     (lambda r: r.retrieve(None, k=3), "a query is a non-empty string"),

@@ -10,31 +10,28 @@ similarities (the collection measures cosine distance; score = 1 - distance).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import chromadb
 import chromadb.errors
 
-from dspex_nb.errors import ArgumentError, ConfigurationError, DspexError, RetrievalError
+from dspex_nb.errors import ArgumentError, DspexError, RetrievalError
 from dspex_nb.retrieve.base import Document, Retriever
-from dspex_nb.retrieve.embedder import default_embedder
+from dspex_nb.retrieve.passages import (
+    Embedder,
+    built_with_check,
+    check_embedder,
+    embed,
+    embedder_name,
+    ids_to_add,
+    metadatas_to_add,
+    texts_to_add,
+)
 
-Embedder = Callable[[list[str]], Sequence[Sequence[float]]]
 MARK = "dspex_embedder"  # collection metadata: the embedder that built it
-_SCALARS = (str, int, float, bool)
-
-
-def embedder_name(embedder: Any) -> str:
-    """What the collection records of an embedder: its `name` (an attribute, or Chroma's
-    `name()` method), else its class."""
-    name = getattr(embedder, "name", None)
-    if callable(name):
-        name = name()
-    return str(name or f"{type(embedder).__module__}.{type(embedder).__qualname__}")
 
 
 class ChromaRetriever(Retriever):
@@ -54,10 +51,7 @@ class ChromaRetriever(Retriever):
             raise ArgumentError(f"collection is a name, not {collection!r:.60}")
         if client is not None and path is not None:
             raise ArgumentError("give path= or client=, not both")
-        if embedder is not None and not callable(embedder):
-            raise ArgumentError(f"embedder must be a function of a list of texts, not "
-                                f"{embedder!r:.60}")
-        self.embedder: Embedder = embedder or default_embedder()  # type: ignore[assignment]
+        self.embedder: Embedder = check_embedder(embedder)
         self.embedder_name = embedder_name(self.embedder)
         self.path = Path(path) if path is not None else None
         self.client = client or (chromadb.PersistentClient(path=str(path)) if path is not None
@@ -75,20 +69,11 @@ class ChromaRetriever(Retriever):
 
     def _check_embedder(self, adopt: bool) -> None:
         built_with = (self.collection.metadata or {}).get(MARK)
-        if built_with == self.embedder_name:
-            return
-        if built_with is None and (adopt or len(self) == 0):
+        if built_with_check(f"collection {self.collection.name!r}", built_with,
+                            self.embedder_name, empty=len(self) == 0, adopt=adopt):
             with _store_errors(f"marking {self.collection.name!r}"):
                 self.collection.modify(metadata={**(self.collection.metadata or {}),
                                                  MARK: self.embedder_name})
-            return
-        raise ConfigurationError(
-            f"collection {self.collection.name!r} was built with the embedder "
-            f"{built_with or '(unknown: not built by dspex_nb)'}, and this retriever embeds with "
-            f"{self.embedder_name}: its vectors would not be comparable. Pass the same "
-            f"embedder=, use another collection"
-            + (", or adopt=True if it was built with this embedder" if built_with is None
-               else ""))
 
     @property
     def name(self) -> str:
@@ -105,9 +90,9 @@ class ChromaRetriever(Retriever):
         change nothing. Without `ids`, a passage's id is a hash of its text. Everything is
         checked and embedded before anything is written, and a write that fails part way is
         undone: a failed `add` leaves the collection as it was."""
-        texts = _texts(texts)
-        ids = _ids(ids, texts)
-        metadatas = _metadatas(metadatas, len(texts))
+        texts = texts_to_add(texts)
+        ids = ids_to_add(ids, texts)
+        metadatas = metadatas_to_add(metadatas, len(texts))
         vectors = self._embed(texts)
         with _store_errors(f"adding to {self.collection.name!r}"):
             before = self.collection.get(ids=ids,
@@ -137,16 +122,11 @@ class ChromaRetriever(Retriever):
 
     def delete(self, ids: Sequence[str]) -> None:
         with _store_errors(f"deleting from {self.collection.name!r}"):
-            self.collection.delete(ids=list(_ids(ids, None)))
+            self.collection.delete(ids=list(ids_to_add(ids, None)))
 
     # -- searching ------------------------------------------------------------------------------
     def _embed(self, texts: list[str]) -> list[list[float]]:
-        vectors = [list(map(float, v)) for v in self.embedder(texts)]
-        if len(vectors) != len(texts) or len({len(v) for v in vectors}) > 1:
-            raise ConfigurationError(f"the embedder {self.embedder_name} returned "
-                                     f"{len(vectors)} vectors of mixed or wrong sizes for "
-                                     f"{len(texts)} texts")
-        return vectors
+        return embed(self.embedder, self.embedder_name, texts)
 
     def _search(self, queries: list[str], k: int, where: Mapping[str, Any] | None
                 ) -> list[list[Document]]:
@@ -189,54 +169,3 @@ def _store_errors(what: str) -> Iterator[None]:
         raise
     except Exception as exc:
         raise RetrievalError(f"{what} failed: {type(exc).__name__}: {exc}") from None
-
-
-def _texts(texts: Any) -> list[str]:
-    if isinstance(texts, str) or not isinstance(texts, Sequence):
-        raise ArgumentError(f"texts must be a list of strings, not {texts!r:.60}")
-    for i, text in enumerate(texts):
-        if not isinstance(text, str) or not text.strip():
-            raise ArgumentError(f"text {i} is not a non-empty string: {text!r:.60}")
-    if not texts:
-        raise ArgumentError("texts is empty: nothing to add")
-    return list(texts)
-
-
-def _ids(ids: Any, texts: list[str] | None) -> list[str]:
-    if ids is None:
-        assert texts is not None
-        ids = [hashlib.sha256(t.encode()).hexdigest()[:32] for t in texts]
-    elif isinstance(ids, str) or not isinstance(ids, Sequence) or not all(
-            isinstance(i, str) and i for i in ids):
-        raise ArgumentError(f"ids must be a list of non-empty strings, not {ids!r:.60}")
-    if texts is not None and len(ids) != len(texts):
-        raise ArgumentError(f"{len(texts)} texts but {len(ids)} ids")
-    seen: set[str] = set()
-    repeated = [i for i in ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
-    if repeated:
-        raise ArgumentError(f"ids repeat within one add: {sorted(set(repeated))[:5]}"
-                            + (" (the same text twice)" if texts is not None else ""))
-    return list(ids)
-
-
-def _metadatas(metadatas: Any, n: int) -> list[dict[str, Any] | None]:
-    if metadatas is None:
-        return [None] * n
-    if isinstance(metadatas, Mapping) or not isinstance(metadatas, Sequence):
-        raise ArgumentError("metadatas must be a list with one dict (or None) per text")
-    if len(metadatas) != n:
-        raise ArgumentError(f"{n} texts but {len(metadatas)} metadatas")
-    out: list[dict[str, Any] | None] = []
-    for i, meta in enumerate(metadatas):
-        if meta is None or not meta:
-            out.append(None)
-            continue
-        if not isinstance(meta, Mapping):
-            raise ArgumentError(f"metadata {i} is a {type(meta).__name__}, not a dict")
-        for key, value in meta.items():
-            if not isinstance(key, str) or not isinstance(value, _SCALARS):
-                raise ArgumentError(f"metadata {i}: {key!r} must be text with a str, int, float "
-                                    f"or bool value (Chroma stores no others), not "
-                                    f"{type(value).__name__}")
-        out.append(dict(meta))
-    return out
