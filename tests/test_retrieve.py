@@ -127,6 +127,7 @@ def test_without_ids_a_passage_is_known_by_its_text() -> None:
     (lambda r: r.retrieve("q", k=2.5), "k must be a whole number >= 1"),
     (lambda r: r.retrieve("q", where="topic=geo"), "where must be a dict"),
     (lambda r: r.retrieve("q", where={"topic": {"$nope": 1}}), "search in"),
+    (lambda r: r.retrieve("q", ef_search=64), "has no search option 'ef_search'"),
 ])
 def test_bad_input_is_an_argument_error_and_changes_nothing(
     retriever: ChromaRetriever, call: Any, message: str,

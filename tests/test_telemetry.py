@@ -217,7 +217,8 @@ class _ShelfRetriever(dx.retrieve.Retriever):
     def name(self) -> str:
         return "shelf"
 
-    def _search(self, queries: list[str], k: int, where: object) -> list[list[Document]]:
+    def _search(self, queries: list[str], k: int, where: object,
+                **options: object) -> list[list[Document]]:
         if "fail" in queries:
             raise dx.RetrievalError("the store is gone")
         return [[Document("a", "first", 0.9), Document("b", "second", 0.5)][:k]

@@ -41,7 +41,7 @@ class Retrieve(Stateful):
         self.retriever = retriever
 
     def _retriever(self) -> Retriever:
-        found = self.retriever or settings.get("retriever")
+        found = self.retriever if self.retriever is not None else settings.get("retriever")
         if found is None:
             raise ConfigurationError("no retriever: pass Retrieve(retriever=...) or call "
                                      "dx.configure(retriever=dx.retrieve.ChromaRetriever(...))")

@@ -1,9 +1,10 @@
 """Retrieval: `Document`, the `Retriever` base every retrieval model shares, the offline
 default embedder, `ServerEmbedder` (an OpenAI-compatible /v1/embeddings), and
-`ChromaRetriever` (in-process or persistent Chroma, or a Chroma server).
+`ChromaRetriever` (in-process or persistent Chroma, or a Chroma server), and
+`PgVectorRetriever` (a PostgreSQL table with pgvector, for teams).
 
-`ChromaRetriever` is imported on first use: chromadb takes about 4 s to import, and a program
-that retrieves nothing never pays for it.
+The two stores are imported on first use: chromadb takes about 4 s to import, psycopg is an
+extra (`dspex_nb[postgres]`), and a program that retrieves nothing never pays for either.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from dspex_nb.retrieve.server_embedder import ServerEmbedder
 
 if TYPE_CHECKING:
     from dspex_nb.retrieve.chroma import ChromaRetriever
+    from dspex_nb.retrieve.pgvector import PgVectorRetriever
 
 
 def __getattr__(name: str) -> Any:
@@ -21,8 +23,12 @@ def __getattr__(name: str) -> Any:
         from dspex_nb.retrieve.chroma import ChromaRetriever
 
         return ChromaRetriever
+    if name == "PgVectorRetriever":
+        from dspex_nb.retrieve.pgvector import PgVectorRetriever
+
+        return PgVectorRetriever
     raise AttributeError(f"module 'dspex_nb.retrieve' has no attribute {name!r}")
 
 
-__all__ = ["ChromaRetriever", "Document", "MiniLMEmbedder", "Retriever", "ServerEmbedder",
-           "TruncationWarning", "default_embedder"]
+__all__ = ["ChromaRetriever", "Document", "MiniLMEmbedder", "PgVectorRetriever", "Retriever",
+           "ServerEmbedder", "TruncationWarning", "default_embedder"]

@@ -128,8 +128,8 @@ class ChromaRetriever(Retriever):
     def _embed(self, texts: list[str]) -> list[list[float]]:
         return embed(self.embedder, self.embedder_name, texts)
 
-    def _search(self, queries: list[str], k: int, where: Mapping[str, Any] | None
-                ) -> list[list[Document]]:
+    def _search(self, queries: list[str], k: int, where: Mapping[str, Any] | None,
+                **options: Any) -> list[list[Document]]:
         if len(self) == 0:
             return [[] for _ in queries]
         try:
