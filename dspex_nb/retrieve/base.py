@@ -94,6 +94,13 @@ class Retriever(ABC):
         """`retrieve` in a worker thread (searching is CPU and disk work), this context kept."""
         return await in_thread(self.retrieve, query, k=k, where=where, **options)
 
+    def as_dspy(self) -> Any:
+        """This retriever as a DSPy retrieval model (`dspy.configure(rm=docs.as_dspy())`):
+        searches still go through dspex_nb's telemetry. Needs DSPy installed."""
+        from dspex_nb.retrieve.dspy_bridge import AsDSPy
+
+        return AsDSPy(self)
+
     def __bool__(self) -> bool:
         return True  # an empty store is still a retriever (`len` asks the store: not for `if`)
 

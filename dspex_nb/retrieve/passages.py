@@ -71,10 +71,15 @@ def texts_to_add(texts: Any) -> list[str]:
     return list(texts)
 
 
+def text_id(text: str) -> str:
+    """A passage's id when none is given: a hash of its text (the same text, the same id)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def ids_to_add(ids: Any, texts: list[str] | None) -> list[str]:
     if ids is None:
         assert texts is not None
-        ids = [hashlib.sha256(t.encode()).hexdigest()[:32] for t in texts]
+        ids = [text_id(t) for t in texts]
     elif isinstance(ids, str) or not isinstance(ids, Sequence) or not all(
             isinstance(i, str) and i for i in ids):
         raise ArgumentError(f"ids must be a list of non-empty strings, not {ids!r:.60}")

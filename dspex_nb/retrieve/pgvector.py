@@ -27,6 +27,7 @@ import contextlib
 import json
 import logging
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -107,8 +108,15 @@ class PgVectorRetriever(Retriever):
                 "check": psycopg_pool.ConnectionPool.check_connection,
                 "kwargs": {"autocommit": True, "connect_timeout": _seconds(timeout)}}
             self._pool_lock = threading.Lock()
-            self._pool = psycopg_pool.ConnectionPool(open=False, **self._pool_args)
+            self._pools = _Pools(psycopg_pool.ConnectionPool(open=False, **self._pool_args))
+            # closed when the retriever is collected or the process exits: a pool left to
+            # its own __del__ may be collected on one of its worker threads and fail there
+            weakref.finalize(self, self._pools.close)
             self._pool.open(wait=True, timeout=self.timeout)
+
+    @property
+    def _pool(self) -> psycopg_pool.ConnectionPool:
+        return self._pools.current
 
     @property
     def name(self) -> str:
@@ -317,12 +325,13 @@ class PgVectorRetriever(Retriever):
         with self._pool_lock:
             if self._pool is not failed:
                 return  # another thread renewed it
-            self._pool = psycopg_pool.ConnectionPool(open=True, **self._pool_args)
+            self._pools.current = psycopg_pool.ConnectionPool(open=True, **self._pool_args)
         failed.close(timeout=0)
 
     def close(self) -> None:
-        """Close the connection pool (also done when the process exits)."""
-        self._pool.close()
+        """Close the connection pool (also done when the retriever is collected, or the
+        process exits)."""
+        self._pools.close()
 
     def __enter__(self) -> PgVectorRetriever:
         return self
@@ -333,6 +342,16 @@ class PgVectorRetriever(Retriever):
     def __repr__(self) -> str:
         return (f"PgVectorRetriever({self.schema}.{self.table} on {self.server}, "
                 f"metric={self.metric!r}, embedder={self.embedder_name})")
+
+
+class _Pools:
+    """The retriever's current pool (a failure renews it), closed once."""
+
+    def __init__(self, pool: psycopg_pool.ConnectionPool):
+        self.current = pool
+
+    def close(self) -> None:
+        self.current.close(timeout=1)
 
 
 class _QuietPools(logging.Filter):
