@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.postgres_server import PostgresServer
+
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 pytestmark = pytest.mark.integration
 
@@ -53,12 +55,13 @@ print(json.dumps({"status": exp.status, "recorded": [r.prediction for r in resul
 
 
 @pytest.fixture(scope="module")
-def notebook_runs(tmp_path_factory: pytest.TempPathFactory
+def notebook_runs(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer
                   ) -> dict[str, tuple[subprocess.CompletedProcess[str], Path]]:
     runs = {}
     for notebook in NOTEBOOKS:
         folder = tmp_path_factory.mktemp(notebook.stem)
-        env = {**os.environ, "DSPEX_CACHE_DIR": str(folder / "cache")}
+        env = {**os.environ, "DSPEX_CACHE_DIR": str(folder / "cache"),
+               "DSPEX_PG_DSN": postgres_server.dsn}  # the pgvector tutorial's database
         runs[notebook.name] = (subprocess.run(
             [sys.executable, "-c", RUNNER, str(notebook)], capture_output=True, text=True,
             timeout=900, env=env, cwd=folder), folder)
@@ -88,6 +91,14 @@ def test_the_stored_experiment_reruns_with_the_same_outputs_in_a_fresh_process(
     assert all(error is None for error in data["errors"])
     assert data["temperature"] == [0.0]
     assert data["rerun"] == data["recorded"]
+
+
+def test_the_teams_notebook_ran_its_pgvector_cells(
+        notebook_runs: dict[str, tuple[subprocess.CompletedProcess[str], Path]]) -> None:
+    run, _ = notebook_runs["04_retrieval_for_teams.ipynb"]
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "PgVectorRetriever(public.tutorial_superbowl on" in run.stdout
+    assert "12 passages" in run.stdout
 
 
 def test_there_is_at_least_one_notebook() -> None:
