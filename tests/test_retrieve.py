@@ -167,6 +167,28 @@ print(json.dumps([[d.id, round(d.score, 6)] for d in r.retrieve(sys.argv[2], k=3
 """
 
 
+class _Cheap:
+    """A 4-dimensional embedder from character counts: fast enough for 40,000 passages."""
+
+    name = "cheap-4"
+
+    def __call__(self, texts: list[str]) -> list[list[float]]:
+        return [[len(t) + 1.0, t.count("1") + 1.0, t.count("2") + 1.0, t.count("3") + 1.0]
+                for t in texts]
+
+
+@pytest.mark.integration  # slow: 40,000 passages through Chroma (about 35 s here)
+def test_an_add_or_delete_larger_than_one_sqlite_query_works() -> None:
+    r = ChromaRetriever(_name(), embedder=_Cheap())
+    texts = [f"passage {i}" for i in range(40_000)]  # SQLite: at most 32,766 ids per query
+    r.add(texts[:35_000], ids=[str(i) for i in range(35_000)])
+    assert len(r) == 35_000
+    r.add(texts, ids=[str(i) for i in range(40_000)])
+    assert len(r) == 40_000
+    r.delete([str(i) for i in range(34_000)])
+    assert len(r) == 6_000
+
+
 def test_a_persistent_collection_answers_the_same_in_a_new_process(tmp_path: Path) -> None:
     r = ChromaRetriever("kept", path=tmp_path / "db")
     r.add(CORPUS, ids=[f"d{i}" for i in range(len(CORPUS))])

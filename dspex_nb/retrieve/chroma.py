@@ -32,6 +32,9 @@ from dspex_nb.retrieve.passages import (
 )
 
 MARK = "dspex_embedder"  # collection metadata: the embedder that built it
+# Ids per read or delete: Chroma's SQLite takes at most 32,766 variables in one query, and
+# `get(ids=...)` of 100,000 ids failed with "too many SQL variables" (retrieval_stores.py)
+ID_CHUNK = 5_000
 
 
 class ChromaRetriever(Retriever):
@@ -95,9 +98,8 @@ class ChromaRetriever(Retriever):
         metadatas = metadatas_to_add(metadatas, len(texts))
         vectors = self._embed(texts)
         with _store_errors(f"adding to {self.collection.name!r}"):
-            before = self.collection.get(ids=ids,
-                                         include=["documents", "metadatas", "embeddings"])
-            batch = max(1, int(self.client.get_max_batch_size()))
+            before = self._existing(ids)
+            batch = self._batch()
         try:
             for start in range(0, len(ids), batch):
                 end = start + batch
@@ -110,19 +112,39 @@ class ChromaRetriever(Retriever):
                                  f"failed and was undone: {type(exc).__name__}: {exc}") from None
         return ids
 
-    def _undo(self, ids: list[str], before: Any) -> None:
+    def _batch(self) -> int:
+        # a write's size is capped by the client, a read's by SQLite's variables per query
+        return max(1, min(int(self.client.get_max_batch_size()), ID_CHUNK))
+
+    def _existing(self, ids: list[str]) -> dict[str, list[Any]]:
+        """What the collection holds under these ids now, read in chunks."""
+        found: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": [],
+                                       "embeddings": []}
+        for start in range(0, len(ids), ID_CHUNK):
+            part = self.collection.get(ids=ids[start:start + ID_CHUNK],
+                                       include=["documents", "metadatas", "embeddings"])
+            for key in found:
+                found[key].extend(part[key])  # type: ignore[literal-required]
+        return found
+
+    def _undo(self, ids: list[str], before: dict[str, list[Any]]) -> None:
         existed = set(before["ids"])
         new = [i for i in ids if i not in existed]
-        if new:
-            self.collection.delete(ids=new)
-        if before["ids"]:
-            self.collection.upsert(ids=before["ids"], documents=before["documents"],
-                                   embeddings=before["embeddings"],
-                                   metadatas=before["metadatas"])
+        for start in range(0, len(new), ID_CHUNK):
+            self.collection.delete(ids=new[start:start + ID_CHUNK])
+        batch = self._batch()
+        for start in range(0, len(before["ids"]), batch):
+            end = start + batch
+            self.collection.upsert(ids=before["ids"][start:end],
+                                   documents=before["documents"][start:end],
+                                   embeddings=before["embeddings"][start:end],
+                                   metadatas=before["metadatas"][start:end])
 
     def delete(self, ids: Sequence[str]) -> None:
+        checked = ids_to_add(ids, None)
         with _store_errors(f"deleting from {self.collection.name!r}"):
-            self.collection.delete(ids=list(ids_to_add(ids, None)))
+            for start in range(0, len(checked), ID_CHUNK):
+                self.collection.delete(ids=checked[start:start + ID_CHUNK])
 
     # -- searching ------------------------------------------------------------------------------
     def _embed(self, texts: list[str]) -> list[list[float]]:
