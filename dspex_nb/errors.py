@@ -8,6 +8,9 @@
     ├── ArgumentError           an argument value a call cannot use (the message names it)
     ├── AllFailedError          every example failed, so there is nothing to optimize
     ├── ParseError              LM output that cannot be parsed into the output fields
+    ├── AssertionFailed         a `dx.Assert` or a hard check failed (outside a Retry)
+    ├── AttemptsFailed          Retry, BestOfN, Refine or MultiChainComparison: no usable attempt
+    ├── MaxErrorsReached        a batch stopped at its `max_errors` (the partial result kept)
     ├── ConfigurationError      nothing (or something unusable) configured
     ├── RetrievalError          a retrieval store failed (the collection is left as it was)
     ├── FormatError             a saved document of another kind, or from a newer dspex_nb
@@ -93,6 +96,40 @@ class ParseError(DspexError, ValueError):
         self.field = field
         self.calls: list[Any] = calls or []
         super().__init__(f"{message}\n--- raw LM output ---\n{raw[:2000]}")
+
+
+class AssertionFailed(DspexError, AssertionError):
+    """A `dx.Assert` (or a hard check attached to a module) failed outside a `dx.Retry`.
+
+    `message` is the assertion's text (the feedback a Retry would give the LM), `prediction`
+    the outputs it judged (the last predictor call's, or the module's for a check).
+    """
+
+    def __init__(self, message: str, *, prediction: Any = None, target: Any = None):
+        self.message = message
+        self.prediction = prediction
+        self.target = target  # the predictor the failure is laid on (a Retry revises it)
+        super().__init__(message)
+
+
+class AttemptsFailed(DspexError, RuntimeError):
+    """No attempt gave a result that can be returned: every attempt of a `dx.Retry` failed
+    with `on_fail="raise"`, every attempt of `dx.BestOfN`/`dx.Refine` raised (or none reached
+    the threshold with `on_fail="raise"`), or every chain of a `dx.MultiChainComparison`
+    failed. `attempts` holds them all, with their errors and feedback: nothing is lost."""
+
+    def __init__(self, message: str, *, attempts: list[Any]):
+        self.attempts = attempts
+        super().__init__(message)
+
+
+class MaxErrorsReached(DspexError, RuntimeError):
+    """A batch (`dx.Parallel`, `module.batch`) stopped because `max_errors` items failed;
+    `result` is the partial `BatchResult`, finished items and their errors included."""
+
+    def __init__(self, message: str, *, result: Any):
+        self.result = result
+        super().__init__(message)
 
 
 class ConfigurationError(DspexError, RuntimeError):

@@ -132,10 +132,40 @@ class Score(float):
 
 
 class Prediction(Record):
-    """The outputs of a program call, by field name."""
+    """The outputs of a program call, by field name.
 
-    __slots__ = ()
+    Modules that try more than once say how it went beside the outputs, not among them:
+    `attempts` (Retry, BestOfN, Refine) and `chains` (MultiChainComparison) are empty lists
+    otherwise. An output field of the same name wins (it is then also `pred["attempts"]`).
+    """
+
+    __slots__ = ("_trail",)
 
     @classmethod
     def from_items(cls, items: Iterable[tuple[str, Any]]) -> Prediction:
         return cls(dict(items))
+
+    def set_trail(self, **trail: Any) -> None:
+        """Keep how this prediction was reached (`attempts=`, `chains=`) beside its outputs."""
+        current = self._trail_dict()
+        object.__setattr__(self, "_trail", {**current, **trail})
+
+    def _trail_dict(self) -> dict[str, Any]:
+        try:
+            return object.__getattribute__(self, "_trail")  # type: ignore[no-any-return]
+        except AttributeError:
+            return {}
+
+    @property
+    def attempts(self) -> list[Any]:
+        """Every attempt a Retry, BestOfN or Refine made for this prediction, in order."""
+        if "attempts" in self._data:
+            return self._data["attempts"]  # type: ignore[no-any-return]
+        return list(self._trail_dict().get("attempts", []))
+
+    @property
+    def chains(self) -> list[Any]:
+        """Every reasoning chain a MultiChainComparison compared for this prediction."""
+        if "chains" in self._data:
+            return self._data["chains"]  # type: ignore[no-any-return]
+        return list(self._trail_dict().get("chains", []))

@@ -89,6 +89,18 @@ class Adapter(ABC):
                 exc.calls = calls
                 raise
 
+    def revise(self, request: LMRequest, revisions: list[tuple[str, str]]) -> None:
+        """Ask again after answers that failed a check (a `dx.Retry` or `dx.Refine` attempt):
+        each earlier reply as the assistant's turn, then what was wrong with it, after the
+        question, so the system prompt and demos stay as they were."""
+        for reply, feedback in revisions:
+            request.messages.append({"role": "assistant", "content": reply})
+            request.messages.append({
+                "role": "user",
+                "content": f"That answer was not accepted: {feedback}\nAnswer again for the "
+                           f"same inputs, fixing this.",
+            })
+
     def format_retry(self, signature: type[Signature], demos: list[dict[str, Any]],
                      inputs: dict[str, Any], bad_reply: str, error: ParseError) -> LMRequest:
         """The one retry, in JSON whatever this adapter speaks: the JSON request, the bad

@@ -8,7 +8,6 @@ finished examples as a partial report.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dspex_nb import _checks as checks
-from dspex_nb import _engine
+from dspex_nb import _engine, _pool
 from dspex_nb.data.examples import to_examples
 from dspex_nb.errors import ArgumentError, DataError
 from dspex_nb.evaluation._trial import Metric, failed_result, named_metrics, run_trial
@@ -105,25 +104,17 @@ class Harness:
                             results=[None] * len(examples))
         started = time.time()
         clock = time.perf_counter()
-        stop_reason: list[str] = []
-        loop = asyncio.get_running_loop()
-        stop_event = asyncio.Event()
-
-        def request_stop(reason: str) -> None:
-            if not stop_reason:
-                stop_reason.append(reason)
-            loop.call_soon_threadsafe(stop_event.set)
-
+        stopper = _pool.Stopper()
         with self._stops_lock:
-            self._stops.append(request_stop)
+            self._stops.append(stopper.request)
         try:
             with live_views.open_view("evaluation", run, self.display), \
                     span("evaluation", name, program=name, n=len(examples),
                          concurrency=self.concurrency, metrics=list(self.metrics)) as eval_span:
                 run.span = eval_span
-                await self._run_all(program, examples, run, stop_event, request_stop,
-                                    stop_reason, bad)
-                report = self._report(run, started, time.perf_counter() - clock, stop_reason)
+                await self._run_all(program, examples, run, stopper, bad)
+                report = self._report(run, started, time.perf_counter() - clock,
+                                      stopper.reason)
                 if eval_span is not None:
                     eval_span.set(**{f"mean.{k}": m.mean for k, m in report.metrics.items()},
                                   done=report.n, failures=report.failures,
@@ -133,7 +124,7 @@ class Harness:
             return report
         finally:
             with self._stops_lock:
-                self._stops.remove(request_stop)
+                self._stops.remove(stopper.request)
 
     def stop(self, reason: str = "stopped") -> None:
         """Stop the runs of this harness in progress (from any thread): each returns the
@@ -144,63 +135,36 @@ class Harness:
 
     # -- the work --------------------------------------------------------------------------
     async def _run_all(self, program: Any, examples: list[Example], run: EvaluationRun,
-                       stop_event: asyncio.Event, request_stop: Callable[[str], None],
-                       stop_reason: list[str], bad_golds: Mapping[int, str]) -> None:
-        queue = iter(range(len(examples)))
+                       stopper: _pool.Stopper, bad_golds: Mapping[int, str]) -> None:
+        async def one(i: int) -> None:
+            if i in bad_golds:  # recorded, not run: its score would mean nothing
+                result = failed_result(examples[i], i, self.metrics, self.failure_score,
+                                       DataError(bad_golds[i]))
+            else:
+                result = await run_trial(program, examples[i], i, self.metrics,
+                                         failure_score=self.failure_score,
+                                         keep_trace=self.keep_traces)
+            run.results[i] = result
+            run.done += 1
+            run.failures += result.failed
+            emit("evaluation.progress", index=i, done=run.done, total=run.total,
+                 failures=run.failures, scores=result.scores, error=result.error_type)
+            if self.max_errors is not None and run.failures >= self.max_errors:
+                stopper.request(f"max_errors={self.max_errors} reached")
 
-        async def worker() -> None:
-            for i in queue:
-                # Checked before each example, not only by the stopper task: failures that
-                # come back at once never yield to the loop, so the stopper would run late.
-                if stop_reason:
-                    return
-                if i in bad_golds:  # recorded, not run: its score would mean nothing
-                    result = failed_result(examples[i], i, self.metrics, self.failure_score,
-                                           DataError(bad_golds[i]))
-                else:
-                    result = await run_trial(program, examples[i], i, self.metrics,
-                                             failure_score=self.failure_score,
-                                             keep_trace=self.keep_traces)
-                run.results[i] = result
-                run.done += 1
-                run.failures += result.failed
-                emit("evaluation.progress", index=i, done=run.done, total=run.total,
-                     failures=run.failures, scores=result.scores, error=result.error_type)
-                if self.max_errors is not None and run.failures >= self.max_errors:
-                    request_stop(f"max_errors={self.max_errors} reached")
-
-        workers = [asyncio.ensure_future(worker())
-                   for _ in range(min(self.concurrency, len(examples)))]
-        stopper: asyncio.Future[Any] = asyncio.ensure_future(stop_event.wait())
-        try:
-            pending: set[asyncio.Future[Any]] = set(workers)
-            while pending:
-                done, pending = await asyncio.wait(pending | {stopper},
-                                                   return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    if task is not stopper and task.exception() is not None:
-                        raise task.exception()  # type: ignore[misc]  # a bug of ours, not an example
-                pending.discard(stopper)
-                if stopper in done:
-                    break
-        except asyncio.CancelledError:
-            request_stop("cancelled")
-        finally:
-            stopper.cancel()
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, stopper, return_exceptions=True)
+        await _pool.run_pool(len(examples), one, concurrency=self.concurrency,
+                             stopper=stopper)
 
     def _report(self, run: EvaluationRun, started: float, wall: float,
-                stop_reason: list[str]) -> EvaluationReport:
+                stop_reason: str | None) -> EvaluationReport:
         finished = [r for r in run.results if r is not None]
         metrics = {name: summarize(name, finished, self.thresholds[name],
                                    resamples=self.resamples, seed=self.seed)
                    for name in self.metrics}
         return EvaluationReport(
             program=run.program, metrics=metrics, results=finished, wall_time_s=wall,
-            partial=len(finished) < run.total, stop_reason=stop_reason[0] if stop_reason
-            and len(finished) < run.total else None, planned=run.total, started_at=started,
+            partial=len(finished) < run.total, stop_reason=stop_reason
+            if len(finished) < run.total else None, planned=run.total, started_at=started,
             settings={"concurrency": self.concurrency, "max_errors": self.max_errors,
                       "failure_score": self.failure_score, "thresholds": self.thresholds,
                       "resamples": self.resamples, "seed": self.seed})

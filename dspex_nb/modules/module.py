@@ -24,7 +24,9 @@ from dspex_nb._atomic import write_atomic
 from dspex_nb._engine import in_thread, run_sync
 from dspex_nb._formats import check
 from dspex_nb._imports import import_object
-from dspex_nb.errors import ConfigurationError, DspexError, FormatError
+from dspex_nb.errors import ArgumentError, ConfigurationError, DspexError, FormatError
+from dspex_nb.modules.assertions import Check, check_checks, enforce
+from dspex_nb.modules.batch import Batch, BatchResult
 from dspex_nb.telemetry.spans import span
 
 if TYPE_CHECKING:
@@ -85,17 +87,51 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _defines(type(self), "forward"):
             with self._call_span():
-                return self.forward(*args, **kwargs)
+                result = self.forward(*args, **kwargs)
+                if "_attached_checks" in self.__dict__:
+                    enforce(self.__dict__["_attached_checks"], kwargs, result)
+                return result
         return run_sync(self.acall(*args, **kwargs))
 
     async def acall(self, *args: Any, **kwargs: Any) -> Any:
         with self._call_span():
             if _defines(type(self), "aforward"):
-                return await self.aforward(*args, **kwargs)
-            if _defines(type(self), "forward"):
-                return await in_thread(self.forward, *args, **kwargs)
-            raise NotImplementedError(
-                f"{type(self).__name__} defines neither forward nor aforward")
+                result = await self.aforward(*args, **kwargs)
+            elif _defines(type(self), "forward"):
+                result = await in_thread(self.forward, *args, **kwargs)
+            else:
+                raise NotImplementedError(
+                    f"{type(self).__name__} defines neither forward nor aforward")
+            if "_attached_checks" in self.__dict__:
+                enforce(self.__dict__["_attached_checks"], kwargs, result)
+            return result
+
+    def batch(self, inputs: Any, *, concurrency: int = 16, max_errors: int | None = None,
+              timeout: float | None = None, display: str | bool = "auto") -> BatchResult:
+        """Run this module over many inputs concurrently (dicts, Examples or a DataFrame):
+        a `BatchResult` in input order, failures recorded, Ctrl-C keeping what finished.
+        The same as `dx.Parallel(module, ...)(inputs)`."""
+        return Batch(concurrency=concurrency, max_errors=max_errors, timeout=timeout,
+                     display=display).run(self, inputs)
+
+    async def abatch(self, inputs: Any, *, concurrency: int = 16,
+                     max_errors: int | None = None,
+                     timeout: float | None = None,  # noqa: ASYNC109 - per input, not this call
+                     display: str | bool = "auto") -> BatchResult:
+        """`batch`, awaited."""
+        return await Batch(concurrency=concurrency, max_errors=max_errors, timeout=timeout,
+                           display=display).arun(self, inputs)
+
+    def add_check(self, check: Check, *, soft: bool = False) -> Self:
+        """Attach a check `check(inputs, prediction) -> bool | str`, run after every call of
+        this module: a failure is a failed `dx.Assert` (raises `AssertionFailed`; a Retry
+        around the module asks again), or with `soft=True` a failed `dx.Suggest`. Checks are
+        code, not state: a saved program does not carry them."""
+        (found,) = check_checks("check", [check])
+        if not isinstance(soft, bool):
+            raise ArgumentError(f"soft must be True or False, not {soft!r:.40}")
+        self.__dict__.setdefault("_attached_checks", []).append((found, soft))
+        return self
 
     def _span_name(self) -> str:
         return type(self).__name__

@@ -11,11 +11,13 @@ from dspex_nb._engine import run_sync
 from dspex_nb._json import to_jsonable
 from dspex_nb.accounting import PredictorCall, PredictorScope
 from dspex_nb.adapters import Adapter, AdapterResult, JSONAdapter
-from dspex_nb.errors import ArgumentError, FormatError
+from dspex_nb.errors import ArgumentError, FormatError, ParseError
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.params import check_sampling
 from dspex_nb.lm.resolve import current_lm, lm_from_state
 from dspex_nb.lm.types import LMRequest, LMResponse
+from dspex_nb.modules.assertions import enforce
+from dspex_nb.modules.attempts import current_frame, note_call
 from dspex_nb.modules.module import Predictor
 from dspex_nb.primitives import Prediction
 from dspex_nb.signatures import Signature, ensure_signature
@@ -69,7 +71,10 @@ class Predict(Predictor):
                 if result is None:
                     result = run_sync(self._complete(lm, inputs, adapter, request, response))
                 self._done(call, result)
-        return Prediction(result.outputs)
+            prediction = Prediction(result.outputs)
+            if "_attached_checks" in self.__dict__:
+                enforce(self.__dict__["_attached_checks"], inputs, prediction)
+        return prediction
 
     async def aforward(self, **kwargs: Any) -> Prediction:
         lm, inputs, adapter, request = self._plan(kwargs)
@@ -88,19 +93,34 @@ class Predict(Predictor):
             check_sampling("config", config, also=frozenset(_CALL_OPTIONS))
         lm = checks.lm_object("lm", kwargs.pop("lm", None)) or self.lm or current_lm()
         inputs = self.signature.validate_inputs(kwargs)
-        params = {**self.config, **config}
+        frame = current_frame()
+        # Inside an attempt (Retry, BestOfN, Refine, a chain): its sampling overrides apply
+        # over the predictor's own settings; an explicit per-call config still wins.
+        params = ({**self.config, **frame.params, **config} if frame is not None
+                  else {**self.config, **config})
         options = {k: params.pop(k) for k in _CALL_OPTIONS if k in params}
         adapter: Adapter = settings.get("adapter") or _DEFAULT_ADAPTER
         request = adapter.request(self.signature, self.demos, inputs, params=params,
                                   sample_id=options.get("sample_id"),
                                   cache=options.get("cache", True))
+        if frame is not None:
+            revisions = frame.revisions.get(id(self))
+            if revisions:
+                adapter.revise(request, revisions)
+            if frame.fresh_all or id(self) in frame.fresh:
+                request.cache = False  # a retried call must not get its failure back
         return lm, inputs, adapter, request
 
     async def _complete(self, lm: BaseLM, inputs: dict[str, Any], adapter: Adapter,
                         request: LMRequest, response: LMResponse | None) -> AdapterResult:
-        if response is None:
-            response = await lm.acomplete(request)
-        return await adapter.finish(lm, self.signature, self.demos, inputs, request, response)
+        try:
+            if response is None:
+                response = await lm.acomplete(request)
+            return await adapter.finish(lm, self.signature, self.demos, inputs, request,
+                                        response)
+        except ParseError as exc:
+            note_call(self, None, exc.raw)  # a Retry lays the failure on this predictor
+            raise
 
     def _scope(self, inputs: dict[str, Any]) -> PredictorScope:
         """Telemetry's predict span learns the inputs; accounting opens the predictor call
@@ -111,8 +131,8 @@ class Predict(Predictor):
                      predictor_id=id(self))
         return PredictorScope(self.signature.signature_text, inputs, id(self))
 
-    @staticmethod
-    def _done(call: PredictorCall | None, result: AdapterResult) -> None:
+    def _done(self, call: PredictorCall | None, result: AdapterResult) -> None:
+        note_call(self, result.outputs, result.calls[-1].response.text)
         if call is not None:
             call.outputs = result.outputs
         here = current_span()

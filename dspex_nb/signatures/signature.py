@@ -155,6 +155,18 @@ class Signature(metaclass=SignatureMeta):
         return _make(cls.__name__, fields, cls.instructions)
 
     @classmethod
+    def append_input(cls, name: str, annotation: Any = str, desc: str = "") -> type[Signature]:
+        """A copy with a new last input field (MultiChainComparison adds the chains so)."""
+        if name in cls.fields:
+            raise SignatureError(f"{cls.__name__} already has a field {name!r}")
+        if problem := field_name_problem(name):
+            raise SignatureError(problem)
+        fields = dict(cls.input_fields)
+        fields[name] = Field(name, "input", annotation, desc)
+        fields.update(cls.output_fields)
+        return _make(cls.__name__, fields, cls.instructions)
+
+    @classmethod
     def output_model(cls) -> type[pydantic.BaseModel]:
         """A pydantic model of the outputs: validation of LM answers and their JSON schema."""
         return _output_model(cls)

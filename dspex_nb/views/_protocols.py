@@ -48,6 +48,31 @@ class OptimizationProgress(Protocol):
     def mean(self, program_id: int) -> float: ...  # a candidate's mean score so far
 
 
+class BatchProgress(Protocol):
+    """A batch in progress (`modules.batch.BatchRun`): counts, read a few times a second."""
+
+    @property
+    def module(self) -> str: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def concurrency(self) -> int: ...
+    @property
+    def span(self) -> Span | None: ...  # its events carry this span
+    @property
+    def done(self) -> int: ...
+    @property
+    def failures(self) -> int: ...
+    @property
+    def started(self) -> float: ...  # time.perf_counter() at the start
+    @property
+    def error_types(self) -> Mapping[str, int]: ...
+    @property
+    def finished(self) -> bool: ...
+    @property
+    def stop_reason(self) -> str | None: ...
+
+
 class ExperimentProgress(Protocol):
     """An experiment in progress (`dx.Experiment`): its events carry its id."""
 
@@ -60,8 +85,10 @@ class ExperimentProgress(Protocol):
 if TYPE_CHECKING:  # mypy checks that the objects lifecycle code hands to views fulfil these
     from dspex_nb.evaluation.harness import EvaluationRun
     from dspex_nb.experiments.experiment import Experiment
+    from dspex_nb.modules.batch import BatchRun
     from dspex_nb.optimize.simba import _Run
 
     _evaluation: type[EvaluationProgress] = EvaluationRun
     _optimization: type[OptimizationProgress] = _Run
     _experiment: type[ExperimentProgress] = Experiment
+    _batch: type[BatchProgress] = BatchRun

@@ -48,6 +48,12 @@ def _live_experiment_headings(run: Any) -> Any:
     return LiveExperimentHeadings(run)
 
 
+def _live_batch_view(run: Any) -> Any:
+    from dspex_nb.views.widgets.batch_view import LiveBatchView
+
+    return LiveBatchView(run)
+
+
 def register(ipython: Any) -> None:
     """Teach IPython's display to show dspex_nb results as widgets, and long runs to show
     themselves live."""
@@ -62,4 +68,5 @@ def register(ipython: Any) -> None:
     registry.register("evaluation", "widget", _live_eval_table)
     registry.register("optimization", "widget", _live_optimization_chart)
     registry.register("experiment", "widget", _live_experiment_headings)
+    registry.register("batch", "widget", _live_batch_view)
     registry.set_notebook(True)

@@ -56,6 +56,42 @@ class EvaluationBar(_TerminalView):
         self.stream.flush()
 
 
+class BatchBar(_TerminalView):
+    """`[#####.....] 120/400  failures 3  12.5/s` on stderr, at most 5/s (a terminal only)."""
+
+    EVENTS = ("batch.progress",)
+
+    def __init__(self, run: Any, *, stream: Any = None, width: int = 30):
+        super().__init__(run, stream=stream)
+        self.width = width
+        self._last = 0.0
+
+    def _show(self) -> None:
+        self._draw()
+
+    def _on(self, event: Event) -> None:
+        if not self.mine(event):
+            return
+        now = time.monotonic()
+        if now - self._last >= 0.2 or event.attrs["done"] == event.attrs["total"]:
+            self._last = now
+            self._draw()
+
+    def _draw(self) -> None:
+        run = self.run
+        filled = self.width * run.done // max(run.total, 1)
+        elapsed = time.perf_counter() - run.started
+        rate = run.done / elapsed if elapsed > 0 else 0.0
+        self.stream.write(f"\r{run.module} [{'#' * filled}{'.' * (self.width - filled)}] "
+                          f"{run.done}/{run.total}  failures {run.failures}  {rate:.1f}/s")
+        self.stream.flush()
+
+    def _close(self) -> None:
+        self._draw()
+        self.stream.write("\n")
+        self.stream.flush()
+
+
 class OptimizationLog(_TerminalView):
     """One line per optimization step on stderr (a terminal only)."""
 
@@ -89,3 +125,4 @@ def register() -> None:
     registry.register("evaluation", "text", EvaluationBar)
     registry.register("optimization", "text", OptimizationLog)
     registry.register("experiment", "text", ExperimentLog)
+    registry.register("batch", "text", BatchBar)
