@@ -55,7 +55,8 @@ class MultiChainComparison(Module):
     """`dx.MultiChainComparison(signature, M=3, temperatures=None, chains=None)`.
 
     By default the chains are M `ChainOfThought(signature)` predictors, sampled at
-    `temperatures` (default 0.7 each), each a distinct sample for the cache. `chains=` gives
+    `temperatures` (default 0.7 each), each a distinct sample for the cache; `lm_kwargs`
+    (max_tokens, ...) apply to the chains and the comparison. `chains=` gives
     your own modules instead (different prompts, or programs), run at their own settings
     unless `temperatures` is given. A chain that fails is shown to the comparison as failed;
     when every chain fails, the call raises `AttemptsFailed` with them all.
@@ -63,8 +64,10 @@ class MultiChainComparison(Module):
 
     def __init__(self, signature: str | type[Signature], M: int = 3, *,
                  temperatures: Sequence[float] | None = None,
-                 chains: Sequence[Module] | None = None, lm: BaseLM | None = None):
+                 chains: Sequence[Module] | None = None, lm: BaseLM | None = None,
+                 **lm_kwargs: Any):
         self._base = ensure_signature(signature)
+        self._lm_kwargs = dict(lm_kwargs)
         self._custom_chains = chains is not None
         if chains is not None:
             if not isinstance(chains, list | tuple) or not chains:
@@ -76,7 +79,8 @@ class MultiChainComparison(Module):
             self.chains: list[Module] = list(chains)
         else:
             count: int = _checks.whole_number("M", M)
-            self.chains = [ChainOfThought(self._base, lm=lm) for _ in range(count)]
+            self.chains = [ChainOfThought(self._base, lm=lm, **lm_kwargs)
+                           for _ in range(count)]
         self.M = len(self.chains)
         if temperatures is not None:
             if not isinstance(temperatures, list | tuple) or len(temperatures) != self.M:
@@ -90,7 +94,8 @@ class MultiChainComparison(Module):
         for i in range(self.M):
             compare = compare.append_input(f"attempt_{i + 1}", str,
                                            f"Attempt {i + 1}: its reasoning and its answer")
-        self.compare = Predict(compare.prepend_output("rationale", str, RATIONALE_DESC), lm=lm)
+        self.compare = Predict(compare.prepend_output("rationale", str, RATIONALE_DESC), lm=lm,
+                               **lm_kwargs)
 
     async def aforward(self, **inputs: Any) -> Prediction:
         chains = await asyncio.gather(*(self._chain(i, inputs) for i in range(self.M)))
@@ -138,14 +143,16 @@ class MultiChainComparison(Module):
 
     def _init_args(self) -> dict[str, Any]:
         return {"signature": self._base.dump(), "M": self.M,
-                "temperatures": list(self.temperatures)}
+                "temperatures": list(self.temperatures), **self._lm_kwargs}
 
     def _init_unsaved(self) -> list[str]:
         return ["chains"] if self._custom_chains else []
 
     @classmethod
     def _from_init(cls, init: dict[str, Any]) -> Self:
-        temperatures = init.get("temperatures")
-        return cls(Signature.from_dump(init["signature"]), init.get("M", 3),
+        init = dict(init)
+        signature, count = Signature.from_dump(init.pop("signature")), init.pop("M", 3)
+        temperatures = init.pop("temperatures", None)
+        return cls(signature, count,
                    temperatures=temperatures if temperatures and None not in temperatures
-                   else None)
+                   else None, **init)

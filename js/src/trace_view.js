@@ -14,7 +14,14 @@ const CSS = `
                  align-self: center; opacity: .6; }
 .dx-trace .details { margin: 2px 0 6px 22px; }
 .dx-trace .details[hidden] { display: none; }
+.dx-trace .side { display: flex; gap: 8px; align-items: flex-start; padding-left: 18px; overflow-x: auto; }
+.dx-trace .side > ul { padding-left: 0; flex: 1 1 0; min-width: 220px; border-left: 3px solid var(--jp-border-color2, #ddd); }
+.dx-trace .side > ul[data-passed="true"] { border-left-color: var(--jp-success-color1, #388e3c); }
+.dx-trace .side > ul[data-passed="false"] { border-left-color: var(--jp-error-color1, #d32f2f); }
 `;
+
+// Attempts (Retry, BestOfN, Refine) and chains (MultiChainComparison) are shown side by side.
+const SIDE_BY_SIDE = new Set(["attempt", "chain"]);
 
 export function summary(span) {
   const parts = [fmtMs(span.duration)];
@@ -26,6 +33,18 @@ export function summary(span) {
     if (a.retries) parts.push(`${a.retries} retr${a.retries === 1 ? "y" : "ies"}`);
   }
   if (span.kind === "http" && a.status != null) parts.push(`HTTP ${a.status}`);
+  if (span.kind === "attempt") {
+    if (a.passed != null) parts.push(a.passed ? "passed" : "not passed");
+    if (a.reward != null) parts.push(`reward ${Number(a.reward).toFixed(3)}`);
+    if (a.failures && a.failures.length) parts.push(a.failures.join("; "));
+  }
+  if (span.kind === "chain") {
+    if (a.temperature != null) parts.push(`temperature ${a.temperature}`);
+    if (a.outputs) {
+      const shown = Object.entries(a.outputs).filter(([k]) => k !== "reasoning");
+      if (shown.length) parts.push(shown.map(([k, v]) => `${k}: ${pretty(v)}`).join(", "));
+    }
+  }
   if (span.kind === "cache") parts.push(a.hit ? "hit" : "miss");
   if (span.kind === "retrieve") {
     parts.push(`${fmtInt(a.count || 0)} passage${a.count === 1 ? "" : "s"}`);
@@ -67,7 +86,17 @@ export function spanNode(span, total) {
     h("span", { class: "name", text: span.name }),
     h("span", { class: "bar", style: { width: `${width}px` } }),
     h("span", { class: span.error ? "err" : "muted", text: summary(span) }));
-  return h("li", {}, row, box, span.children && span.children.length ? h("ul", {}, span.children.map((c) => spanNode(c, total))) : null);
+  return h("li", {}, row, box, children(span.children || [], total));
+}
+
+// A span's children: nested as a list, except attempts and chains, which go side by side.
+export function children(kids, total) {
+  if (!kids.length) return null;
+  const side = kids.filter((c) => SIDE_BY_SIDE.has(c.kind));
+  if (side.length < 2) return h("ul", {}, kids.map((c) => spanNode(c, total)));
+  const rest = kids.filter((c) => !SIDE_BY_SIDE.has(c.kind));
+  const column = (c) => h("ul", { "data-kind": c.kind, "data-passed": c.attrs && c.attrs.passed != null ? String(c.attrs.passed) : null }, spanNode(c, total));
+  return [h("div", { class: "side" }, side.map(column)), rest.length ? h("ul", {}, rest.map((c) => spanNode(c, total))) : null];
 }
 
 export function view(tree) {

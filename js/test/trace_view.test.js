@@ -52,3 +52,31 @@ test("retrieve rows summarise the passages found and list them with scores, as t
   expect(rows[0].querySelector(".passage").textContent).toBe(XSS);
   expect(el.querySelector("img")).toBeNull();
 });
+
+test("attempts are shown side by side, each column marked passed or not", () => {
+  const attempt = (i, passed, failures) => ({
+    kind: "attempt", name: `attempt ${i}`, duration: 0.1, error: null,
+    attrs: { index: i - 1, passed, failures }, children: [
+      { kind: "predict", name: "question -> answer", duration: 0.09, attrs: { outputs: { answer: passed ? "4" : "four" } }, children: [] }],
+  });
+  const tree = { kind: "module", name: "Retry", duration: 0.2, attrs: {}, children: [attempt(1, false, ["digits only"]), attempt(2, true, [])] };
+  const el = view(tree);
+  const columns = [...el.querySelectorAll(".side > ul")];
+  expect(columns.map((c) => c.dataset.passed)).toEqual(["false", "true"]);
+  expect(columns[0].querySelector('.row[data-kind="predict"]')).not.toBeNull();
+  expect(summary(tree.children[0])).toContain("not passed");
+  expect(summary(tree.children[0])).toContain("digits only");
+});
+
+test("chains are side by side with their temperature and answer, reasoning left to the details", () => {
+  const chain = (i, answer) => ({ kind: "chain", name: `chain ${i}`, duration: 0.1, error: null,
+    attrs: { temperature: 0.7, outputs: { reasoning: "long reasoning", answer } }, children: [] });
+  const tree = { kind: "module", name: "MultiChainComparison", duration: 0.3, attrs: {},
+    children: [chain(1, "4"), chain(2, "5"), { kind: "predict", name: "compare", duration: 0.1, attrs: {}, children: [] }] };
+  const el = view(tree);
+  expect(el.querySelectorAll(".side > ul").length).toBe(2);
+  expect(summary(tree.children[1])).toContain("answer: 5");
+  expect(summary(tree.children[1])).not.toContain("long reasoning");
+  // the comparison call stays below, in the ordinary list
+  expect(el.querySelector(':scope > ul > li > ul .row[data-kind="predict"]')).not.toBeNull();
+});
