@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from dspex_nb.errors import ArgumentError, DSPyNameNote
+from dspex_nb.errors import ArgumentError, DSPyNameNote, MetricError
 
 
 def _shown(value: Any) -> str:
@@ -38,6 +38,31 @@ def finite_number(name: str, value: Any) -> float:
             or not math.isfinite(value):
         raise ArgumentError(f"{name} must be a finite number, not {_shown(value)}")
     return float(value)
+
+
+def function(name: str, value: Any) -> Any:
+    """Something callable (a reward, a check)."""
+    if not callable(value):
+        raise ArgumentError(f"{name} must be a function, not {_shown(value)}")
+    return value
+
+
+def callable_name(fn: Any) -> str:
+    """What a metric, reward or check is called in reports and messages (a partial by its
+    function's name)."""
+    name = getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", None)
+    return str(name or type(fn).__name__)
+
+
+def finite_score(what: str, value: Any) -> float:
+    """A score a metric or reward returned, as a finite float; a MetricError saying what it
+    was instead (NaN, inf, text). `what` names it: "metric accuracy", "reward length"."""
+    if isinstance(value, numbers.Real):  # bool, int, float, Score, numpy numbers
+        score = float(value)
+        if math.isfinite(score):
+            return score
+        raise MetricError(f"{what} returned {score!r}, not a finite number")
+    raise MetricError(f"{what} returned {type(value).__name__} {value!r:.80}, not a number")
 
 
 def one_of(name: str, value: Any, options: Sequence[Any]) -> Any:

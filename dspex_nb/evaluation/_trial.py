@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import math
-import numbers
 import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dspex_nb._checks import metric_takes_trace
+from dspex_nb._checks import callable_name, finite_score, metric_takes_trace
 from dspex_nb.accounting import recording
 from dspex_nb.errors import ArgumentError, DataError, MetricError
 from dspex_nb.evaluation.report import ExampleResult
@@ -28,9 +26,7 @@ Metric = Callable[..., Any]
 
 
 def metric_name(metric: Metric) -> str:
-    name = getattr(metric, "__name__", None) or getattr(getattr(metric, "func", None),
-                                                         "__name__", None)
-    return str(name or type(metric).__name__)
+    return callable_name(metric)
 
 
 def named_metrics(metrics: Metric | Sequence[Metric] | Mapping[str, Metric]
@@ -92,7 +88,7 @@ async def run_trial(program: Any, example: Example, index: int, metrics: Mapping
                 value = call_metric(name, metric, example, prediction)
                 if inspect.isawaitable(value):
                     value = await value
-                scores[name] = _score(name, value)
+                scores[name] = finite_score(f"metric {name}", value)
                 if getattr(value, "feedback", ""):
                     feedback[name] = value.feedback
             except (MetricError, DataError) as exc:  # a bad score, or a gold it cannot use
@@ -124,17 +120,6 @@ def failed_result(example: Example, index: int, metrics: Mapping[str, Metric],
                          scores=dict.fromkeys(metrics, failure_score),
                          error=f"{type(error).__name__}: {error}",
                          error_type=type(error).__name__, **measured)
-
-
-def _score(name: str, value: Any) -> float:
-    """A metric's value as a finite float, or a MetricError saying what it was instead."""
-    if isinstance(value, numbers.Real):  # bool, int, float, Score, numpy numbers
-        score = float(value)
-        if math.isfinite(score):
-            return score
-        raise MetricError(f"metric {name} returned {score!r}, not a finite number")
-    raise MetricError(f"metric {name} returned {type(value).__name__} {value!r:.80}, "
-                      f"not a number")
 
 
 def _as_dict(prediction: Any) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from dspex_nb._checks import callable_name
 from dspex_nb.errors import ArgumentError, AssertionFailed
 from dspex_nb.modules.attempts import current_frame, last_call
 from dspex_nb.telemetry.spans import emit
@@ -53,10 +54,6 @@ def Suggest(condition: Any, message: str, *, target: Any = None) -> None:
         frame.suggestions.append((message, target))
 
 
-def check_name(check: Check) -> str:
-    return str(getattr(check, "__name__", None) or type(check).__name__)
-
-
 def run_check(check: Check, inputs: dict[str, Any], prediction: Any) -> str | None:
     """None when the check passes, else the feedback of its failure."""
     verdict = check(inputs, prediction)
@@ -64,10 +61,10 @@ def run_check(check: Check, inputs: dict[str, Any], prediction: Any) -> str | No
         return None
     if verdict is False:
         doc = (getattr(check, "__doc__", None) or "").strip().split("\n", 1)[0]
-        return doc or f"the output failed the check {check_name(check)}"
+        return doc or f"the output failed the check {callable_name(check)}"
     if isinstance(verdict, str):
-        return verdict or f"the output failed the check {check_name(check)}"
-    raise ArgumentError(f"check {check_name(check)} returned {type(verdict).__name__} "
+        return verdict or f"the output failed the check {callable_name(check)}"
+    raise ArgumentError(f"check {callable_name(check)} returned {type(verdict).__name__} "
                         f"{verdict!r:.60}; a check returns True, False or feedback text")
 
 
@@ -97,7 +94,7 @@ def enforce(checks: Sequence[tuple[Check, bool]], inputs: dict[str, Any],
         if soft:
             Suggest(False, feedback)
         else:
-            emit("assert.failed", message=feedback, check=check_name(check))
+            emit("assert.failed", message=feedback, check=callable_name(check))
             note = last_call()
             raise AssertionFailed(feedback, prediction=prediction,
                                   target=note.predictor if note is not None else None)

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import contextvars
 import inspect
-import math
-import numbers
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from dspex_nb.errors import ArgumentError, MetricError
+from dspex_nb._checks import callable_name, finite_score
+from dspex_nb.errors import MetricError
 from dspex_nb.primitives import Prediction
 from dspex_nb.telemetry.spans import span
 
@@ -28,9 +27,9 @@ from dspex_nb.telemetry.spans import span
 Reward = Callable[[dict[str, Any], Any], Any]
 
 
-@dataclass(frozen=True, slots=True)
-class CallNote:
-    """One predictor call made inside an attempt: its predictor, outputs and raw reply."""
+class CallNote(NamedTuple):
+    """One predictor call made inside an attempt: its predictor, outputs and raw reply.
+    (A tuple: one is made on every predictor call, the hot path.)"""
 
     predictor: Any
     outputs: dict[str, Any] | None  # None: the reply could not be parsed
@@ -145,17 +144,6 @@ def keep_attempts(prediction: Any, attempts: list[Attempt]) -> Any:
     return prediction
 
 
-class Stopwatch:
-    __slots__ = ("start",)
-
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    @property
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
-
-
 def error_text(exc: BaseException) -> str:
     first = str(exc).split("\n", 1)[0]
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
@@ -172,20 +160,7 @@ def score_of(name: str, value: Any) -> tuple[float, str]:
         value, feedback = value
     elif hasattr(value, "feedback"):
         feedback = str(value.feedback)
-    if not isinstance(value, numbers.Real):  # bool, int, float, Score, numpy numbers pass
-        raise MetricError(f"reward {name} returned {type(value).__name__} {value!r:.80}, "
-                          f"not a number")
-    score = float(value)
-    if not math.isfinite(score):
-        raise MetricError(f"reward {name} returned {score!r}, not a finite number")
-    return score, feedback
-
-
-def check_callable(name: str, value: Any) -> Any:
-    if not callable(value):
-        raise ArgumentError(f"{name} must be a function, not {type(value).__name__} "
-                            f"{value!r:.60}")
-    return value
+    return finite_score(f"reward {name}", value), feedback
 
 
 def describe_failures(module: str, attempts: list[Attempt]) -> str:
@@ -208,7 +183,7 @@ async def scored_attempt(module: Any, inputs: dict[str, Any], index: int, reward
     predictor call it made (what Refine lays its feedback on). An error of the module or of
     the reward is recorded in the attempt, never raised."""
     attempt = Attempt(index, temperature=params.get("temperature"))
-    clock = Stopwatch()
+    start = time.perf_counter()
     with span("attempt", f"attempt {index + 1}", index=index, of=of) as s, \
             open_frame(params=params, revisions=revisions) as frame:
         try:
@@ -217,20 +192,16 @@ async def scored_attempt(module: Any, inputs: dict[str, Any], index: int, reward
             value = reward(inputs, prediction)
             if inspect.isawaitable(value):
                 value = await value
-            attempt.reward, attempt.feedback = score_of(reward_name(reward), value)
+            attempt.reward, attempt.feedback = score_of(callable_name(reward), value)
         except Exception as exc:  # recorded in the attempt; the others go on
             attempt.error, attempt.error_type = error_text(exc), type(exc).__name__
         attempt.passed = attempt.reward is not None and (threshold is None
                                                          or attempt.reward >= threshold)
-        attempt.latency_s = clock.elapsed
+        attempt.latency_s = time.perf_counter() - start
         if s is not None:
             s.set(reward=attempt.reward, passed=attempt.passed, error=attempt.error,
                   temperature=attempt.temperature)
     return attempt, frame.last_call()
-
-
-def reward_name(reward: Reward) -> str:
-    return str(getattr(reward, "__name__", None) or type(reward).__name__)
 
 
 def best_attempt(attempts: list[Attempt]) -> Attempt | None:

@@ -16,7 +16,6 @@ from dspex_nb.modules.attempts import (
     Attempt,
     Reward,
     best_attempt,
-    check_callable,
     describe_failures,
     keep_attempts,
     scored_attempt,
@@ -56,7 +55,7 @@ class BestOfN(Module):
                  on_fail: str = "best"):
         self.module: Module = _checks.program("module", module)
         self.n: int = _checks.whole_number("n", n)
-        self._reward = check_callable("reward", reward)
+        self._reward = _checks.function("reward", reward)
         self.threshold = (None if threshold is None
                           else _checks.finite_number("threshold", threshold))
         self.concurrency: int = _checks.whole_number("concurrency", concurrency)

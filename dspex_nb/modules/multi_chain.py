@@ -11,6 +11,7 @@ and save/load round-trips them.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Self
@@ -18,7 +19,7 @@ from typing import Any, Self
 from dspex_nb import _checks
 from dspex_nb.errors import ArgumentError, AttemptsFailed
 from dspex_nb.lm.base import BaseLM
-from dspex_nb.modules.attempts import Attempt, Stopwatch, error_text, open_frame
+from dspex_nb.modules.attempts import Attempt, error_text, open_frame
 from dspex_nb.modules.chain_of_thought import ChainOfThought
 from dspex_nb.modules.module import Module
 from dspex_nb.modules.predict import Predict
@@ -117,7 +118,7 @@ class MultiChainComparison(Module):
         if temperature is not None:
             params["temperature"] = temperature
         chain = Chain(index, temperature=temperature)
-        clock = Stopwatch()
+        start = time.perf_counter()
         with span("chain", f"chain {index + 1}", index=index, temperature=temperature) as s, \
                 open_frame(params=params):
             try:
@@ -126,7 +127,7 @@ class MultiChainComparison(Module):
                     {"answer": value})
             except Exception as exc:  # shown to the comparison as a failed attempt
                 chain.error = error_text(exc)
-            chain.latency_s = clock.elapsed
+            chain.latency_s = time.perf_counter() - start
             if s is not None:
                 s.set(outputs=chain.prediction.to_dict() if chain.prediction else None,
                       error=chain.error)

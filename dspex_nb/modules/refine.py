@@ -18,7 +18,7 @@ import orjson
 from dspex_nb import _checks
 from dspex_nb._json import to_jsonable
 from dspex_nb.errors import DspexError
-from dspex_nb.modules.attempts import Attempt, CallNote, Reward, check_callable, scored_attempt
+from dspex_nb.modules.attempts import Attempt, CallNote, Reward, scored_attempt
 from dspex_nb.modules.best_of_n import ON_FAIL, attempt_params, choose
 from dspex_nb.modules.module import Module
 from dspex_nb.modules.predict import Predict
@@ -44,7 +44,7 @@ class Refine(Module):
                  temperature: float | None = None, on_fail: str = "best"):
         self.module: Module = _checks.program("module", module)
         self.n: int = _checks.whole_number("n", n)
-        self._reward = check_callable("reward", reward)
+        self._reward = _checks.function("reward", reward)
         self.threshold = _checks.finite_number("threshold", threshold)
         self.temperature = (None if temperature is None
                             else _checks.finite_number("temperature", temperature))

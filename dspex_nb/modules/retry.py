@@ -10,16 +10,17 @@ skips the cache (it would give the failure back), and every count is per call.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from dspex_nb import _checks
+from dspex_nb._checks import callable_name
 from dspex_nb.errors import AssertionFailed, AttemptsFailed, ParseError
-from dspex_nb.modules.assertions import Check, check_checks, check_name, run_check
+from dspex_nb.modules.assertions import Check, check_checks, run_check
 from dspex_nb.modules.attempts import (
     Attempt,
     Frame,
-    Stopwatch,
     describe_failures,
     error_text,
     keep_attempts,
@@ -78,10 +79,10 @@ class Retry(Module):
         """One attempt, and the failures to lay on predictors: (id, its reply, feedback)."""
         attempt = Attempt(index)
         laid_on: list[tuple[int, str, str]] = []
-        clock = Stopwatch()
+        start = time.perf_counter()
         with span("attempt", f"attempt {index + 1}", index=index, of="Retry") as s, \
-                open_frame(revisions=revisions, fresh=frozenset(revisions) if index else
-                           frozenset(), fresh_all=fresh_all and index > 0) as frame:
+                open_frame(revisions=revisions, fresh=frozenset(revisions),
+                           fresh_all=fresh_all) as frame:
             try:
                 prediction = await self.module.acall(**inputs)
             except AssertionFailed as exc:
@@ -101,7 +102,7 @@ class Retry(Module):
                 for check in self._checks:
                     feedback = run_check(check, inputs, prediction)
                     if feedback is not None:
-                        emit("assert.failed", message=feedback, check=check_name(check))
+                        emit("assert.failed", message=feedback, check=callable_name(check))
                         attempt.failures.append(feedback)
                         note = frame.last_call()
                         if note is not None:
@@ -111,7 +112,7 @@ class Retry(Module):
                 if target is not None and attempt.error is None and not attempt.failures:
                     laid_on.append((id(target), _reply_of(frame, target), message))
             attempt.passed = attempt.error is None and not attempt.failures
-            attempt.latency_s = clock.elapsed
+            attempt.latency_s = time.perf_counter() - start
             if s is not None:
                 s.set(passed=attempt.passed, failures=attempt.failures,
                       suggestions=attempt.suggestions, error=attempt.error)
