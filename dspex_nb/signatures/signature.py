@@ -145,25 +145,22 @@ class Signature(metaclass=SignatureMeta):
     @classmethod
     def prepend_output(cls, name: str, annotation: Any = str, desc: str = "") -> type[Signature]:
         """A copy with a new first output field (ChainOfThought adds `reasoning` this way)."""
-        if name in cls.fields:
-            raise SignatureError(f"{cls.__name__} already has a field {name!r}")
-        if problem := field_name_problem(name):
-            raise SignatureError(problem)
-        fields = dict(cls.input_fields)
-        fields[name] = Field(name, "output", annotation, desc)
-        fields.update(cls.output_fields)
-        return _make(cls.__name__, fields, cls.instructions)
+        return cls._with_field(Field(name, "output", annotation, desc))
 
     @classmethod
     def append_input(cls, name: str, annotation: Any = str, desc: str = "") -> type[Signature]:
         """A copy with a new last input field (MultiChainComparison adds the chains so)."""
-        if name in cls.fields:
-            raise SignatureError(f"{cls.__name__} already has a field {name!r}")
-        if problem := field_name_problem(name):
+        return cls._with_field(Field(name, "input", annotation, desc))
+
+    @classmethod
+    def _with_field(cls, new: Field) -> type[Signature]:
+        """A copy with `new` between the inputs and the outputs: last of the inputs, or first
+        of the outputs."""
+        if new.name in cls.fields:
+            raise SignatureError(f"{cls.__name__} already has a field {new.name!r}")
+        if problem := field_name_problem(new.name):
             raise SignatureError(problem)
-        fields = dict(cls.input_fields)
-        fields[name] = Field(name, "input", annotation, desc)
-        fields.update(cls.output_fields)
+        fields = {**cls.input_fields, new.name: new, **cls.output_fields}
         return _make(cls.__name__, fields, cls.instructions)
 
     @classmethod

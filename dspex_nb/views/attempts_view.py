@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import html
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from dspex_nb.modules.attempts import attempts_frame
 from dspex_nb.modules.batch import BatchResult
 from dspex_nb.primitives import Prediction
+
+if TYPE_CHECKING:  # pandas loads when a table is drawn, not with dspex_nb in a kernel
+    import pandas as pd
 
 MAX_ROWS = 50
 
@@ -37,6 +38,8 @@ def prediction_html(pred: Prediction) -> str | None:
         parts.append(f"<div><b>{len(attempts)} attempt{'s' if len(attempts) != 1 else ''}"
                      f"</b>{verdict}</div>{_frame_html(attempts_frame(attempts))}")
     if chains:
+        import pandas as pd
+
         frame = pd.DataFrame([c.row() for c in chains])
         parts.append(f"<div><b>{len(chains)} chains</b> compared</div>{_frame_html(frame)}")
     return "".join(parts) + "</div>"

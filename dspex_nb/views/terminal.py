@@ -18,9 +18,18 @@ class _TerminalView(LiveView):
     def __init__(self, run: Any, *, stream: Any = None):
         super().__init__(run)
         self.stream = stream or sys.stderr
+        self._last = 0.0  # when the view last drew (time.monotonic)
 
     def active(self) -> bool:
         return bool(self.stream.isatty())
+
+    def _due(self, event: Event) -> bool:
+        """Redraw at most 5 times a second, and always for the last item."""
+        now = time.monotonic()
+        if now - self._last >= 0.2 or event.attrs["done"] == event.attrs["total"]:
+            self._last = now
+            return True
+        return False
 
 
 class EvaluationBar(_TerminalView):
@@ -31,7 +40,6 @@ class EvaluationBar(_TerminalView):
     def __init__(self, run: Any, *, stream: Any = None, width: int = 30):
         super().__init__(run, stream=stream)
         self.width = width
-        self._last = 0.0
         self._sums: dict[str, float] = {}
 
     def _on(self, event: Event) -> None:
@@ -39,9 +47,7 @@ class EvaluationBar(_TerminalView):
             return
         for name, value in event.attrs["scores"].items():
             self._sums[name] = self._sums.get(name, 0.0) + value
-        now = time.monotonic()
-        if now - self._last >= 0.2 or event.attrs["done"] == event.attrs["total"]:
-            self._last = now
+        if self._due(event):
             self._draw(event.attrs["done"], event.attrs["total"], event.attrs["failures"])
 
     def _draw(self, done: int, total: int, failures: int) -> None:
@@ -64,17 +70,12 @@ class BatchBar(_TerminalView):
     def __init__(self, run: Any, *, stream: Any = None, width: int = 30):
         super().__init__(run, stream=stream)
         self.width = width
-        self._last = 0.0
 
     def _show(self) -> None:
         self._draw()
 
     def _on(self, event: Event) -> None:
-        if not self.mine(event):
-            return
-        now = time.monotonic()
-        if now - self._last >= 0.2 or event.attrs["done"] == event.attrs["total"]:
-            self._last = now
+        if self.mine(event) and self._due(event):
             self._draw()
 
     def _draw(self) -> None:
