@@ -6,31 +6,18 @@ serving dspy.Retrieve. Skipped without DSPy, except in CI, which must run it."""
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-os.environ.setdefault("DSPY_CACHEDIR", tempfile.mkdtemp(prefix="dspy-cache-"))
-try:
-    import dspy
-except ImportError:
-    if os.environ.get("CI"):
-        raise  # CI installs DSPy (make setup): these tests must run there
-    pytest.skip("DSPy is not installed (make setup installs it)", allow_module_level=True)
-
 import dspex_nb as dx
 from dspex_nb.retrieve import ChromaRetriever, DSPyRetriever, MiniLMEmbedder
 from tests.support.colbert_server import ColBERTServer
+from tests.support.corpus import CORPUS
+from tests.support.dspy_required import import_dspy
 
-CORPUS = [
-    "The Danube flows through Vienna, Bratislava, Budapest and Belgrade.",
-    "Vienna is the capital of Austria and its largest city.",
-    "Budapest is the capital of Hungary; the Danube divides it into Buda and Pest.",
-    "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen.",
-    "The Broncos beat the Panthers 24-10 in Super Bowl 50.",
-]
+dspy = import_dspy()
 
 
 @pytest.fixture(autouse=True)

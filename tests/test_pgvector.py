@@ -17,17 +17,11 @@ import pytest
 import dspex_nb as dx
 from dspex_nb.retrieve import PgVectorRetriever
 from dspex_nb.telemetry import Event
+from tests.support.corpus import CORPUS
 from tests.support.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.integration
 
-CORPUS = [
-    "The Danube flows through Vienna, Bratislava, Budapest and Belgrade.",
-    "Vienna is the capital of Austria and its largest city.",
-    "Budapest is the capital of Hungary; the Danube divides it into Buda and Pest.",
-    "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen.",
-    "The Broncos beat the Panthers 24-10 in Super Bowl 50.",
-]
 TOPICS = [{"topic": "geo", "year": 2015}, {"topic": "geo", "year": 2016},
           {"topic": "geo", "year": 2016}, {"topic": "bio", "year": 2015},
           {"topic": "sport", "year": 2016}]

@@ -4,8 +4,6 @@ retrieval and the same answers."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -15,25 +13,14 @@ import pytest
 import dspex_nb as dx
 from dspex_nb.lm import LMRequest
 from dspex_nb.retrieve import ChromaRetriever, MiniLMEmbedder, PgVectorRetriever, Retriever
+from tests.support.corpus import CORPUS
+from tests.support.dspy_required import import_dspy
 from tests.support.postgres_server import PostgresServer
 
-os.environ.setdefault("DSPY_CACHEDIR", tempfile.mkdtemp(prefix="dspy-cache-"))
-try:
-    import dspy
-except ImportError:
-    if os.environ.get("CI"):
-        raise  # CI installs DSPy (make setup): this test must run there
-    pytest.skip("DSPy is not installed (make setup installs it)", allow_module_level=True)
+dspy = import_dspy()
 
 pytestmark = pytest.mark.integration
 
-CORPUS = [
-    "The Danube flows through Vienna, Bratislava, Budapest and Belgrade.",
-    "Vienna is the capital of Austria and its largest city.",
-    "Budapest is the capital of Hungary; the Danube divides it into Buda and Pest.",
-    "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen.",
-    "The Broncos beat the Panthers 24-10 in Super Bowl 50.",
-]
 IDS = [str(i) for i in range(len(CORPUS))]  # the corpus index: what DSPy's Embeddings returns
 
 

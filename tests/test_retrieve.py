@@ -18,14 +18,7 @@ import pytest
 import dspex_nb as dx
 from dspex_nb.lm import LMRequest
 from dspex_nb.retrieve import ChromaRetriever, Document, MiniLMEmbedder, TruncationWarning
-
-CORPUS = [
-    "The Danube flows through Vienna, Bratislava, Budapest and Belgrade.",
-    "Vienna is the capital of Austria and its largest city.",
-    "Budapest is the capital of Hungary; the Danube divides it into Buda and Pest.",
-    "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen.",
-    "The Broncos beat the Panthers 24-10 in Super Bowl 50.",
-]
+from tests.support.corpus import CORPUS
 
 
 def _name() -> str:
