@@ -19,6 +19,7 @@ from typing import Any
 from dspex_nb import _checks as checks
 from dspex_nb._engine import in_thread
 from dspex_nb.errors import ArgumentError
+from dspex_nb.retrieve.as_dspy import AsDSPy
 from dspex_nb.telemetry.spans import span
 
 
@@ -97,8 +98,6 @@ class Retriever(ABC):
     def as_dspy(self) -> Any:
         """This retriever as a DSPy retrieval model (`dspy.configure(rm=docs.as_dspy())`):
         searches still go through dspex_nb's telemetry. Needs DSPy installed."""
-        from dspex_nb.retrieve.dspy_bridge import AsDSPy
-
         return AsDSPy(self)
 
     def __bool__(self) -> bool:

@@ -16,7 +16,8 @@ function `(query, k) -> passages`. What they return is mapped to `Document`s:
 - the score is the store's when it gives one. When it gives none (`Embeddings` without
   scores, plain strings), the score is minus the rank (0 for the first), so higher is still
   better, and `metadata["score"]` says `"rank"`.
-DSPy itself is not imported here: the bridge reads what the objects give.
+DSPy itself is not imported here: the bridge reads what the objects give. The other way,
+`retriever.as_dspy()`, is `retrieve/as_dspy.py`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from dspex_nb.errors import ArgumentError, ConfigurationError, DspexError, RetrievalError
+from dspex_nb.errors import ArgumentError, DspexError, RetrievalError
 from dspex_nb.retrieve.base import Document, Retriever
 from dspex_nb.retrieve.passages import text_id
 
@@ -130,29 +131,3 @@ def _item(item: Any, name: str) -> tuple[str, float | None, str | None, dict[str
         return text, None, None, {}
     raise RetrievalError(f"{name} returned a passage that is a {type(item).__name__}, not "
                          f"text or a dict with text")
-
-
-class AsDSPy:
-    """A dspex_nb retriever as a DSPy retrieval model: `dspy.configure(rm=...)` or call it in
-    a DSPy program. It answers as `dspy.ColBERTv2` does: a list of dicts with attribute access
-    (`long_text`, `score`, `pid`, and the metadata), or the texts with `simplify=True`."""
-
-    def __init__(self, retriever: Retriever):
-        try:
-            from dspy.dsp.utils import dotdict
-        except ImportError as exc:
-            raise ConfigurationError("as_dspy() needs DSPy: pip install 'dspex_nb[dspy]'"
-                                     ) from exc
-        self.retriever = retriever
-        self._dotdict = dotdict
-
-    def __call__(self, query: str, k: int = 3, simplify: bool = False, **kwargs: Any
-                 ) -> list[Any]:
-        documents = self.retriever.retrieve(query, k=k, **kwargs)
-        if simplify:
-            return [d.text for d in documents]
-        return [self._dotdict({**d.metadata, "long_text": d.text, "score": d.score,
-                               "pid": d.id}) for d in documents]
-
-    def __repr__(self) -> str:
-        return f"AsDSPy({self.retriever.name})"
