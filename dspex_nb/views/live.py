@@ -7,10 +7,39 @@ keeps the events of this run only (several runs can be live at once).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
 from dspex_nb.telemetry import Event, attach, detach
+
+
+class Ticker:
+    """Calls `tick()` every `interval` seconds on a daemon thread until `stop()`: how a live
+    widget sends its updates a few times a second instead of once per event. A tick that
+    raises (the comm went away: the kernel is shutting down) ends it quietly."""
+
+    def __init__(self, tick: Callable[[], object], interval: float, name: str):
+        self._tick = tick
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=name)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._tick()
+            except Exception:
+                return
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
 
 
 class LiveView:

@@ -3,7 +3,6 @@ failures by error type, rate and time left; one `state` trait, updated a few tim
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -12,7 +11,7 @@ import traitlets
 
 from dspex_nb.telemetry import Event
 from dspex_nb.views._protocols import BatchProgress
-from dspex_nb.views.live import LiveView
+from dspex_nb.views.live import LiveView, Ticker
 from dspex_nb.views.widgets._static import bundle
 
 REFRESH = 0.25  # seconds between updates while the batch runs
@@ -31,34 +30,27 @@ class BatchView(anywidget.AnyWidget):
 
 
 class LiveBatchView(LiveView):
-    """Shows a BatchView and refreshes it from the run; events only wake it up."""
+    """Shows a BatchView and refreshes it from the run a few times a second."""
 
     EVENTS = ()  # it reads the run a few times a second; no event is needed
 
     def __init__(self, run: BatchProgress):
         super().__init__(run)
         self.widget = BatchView(state=batch_state(run))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._refresher, daemon=True,
-                                        name="dspex_nb-batch-view")
+        self._ticker = Ticker(self._refresh, REFRESH, "dspex_nb-batch-view")
 
     def _on(self, event: Event) -> None:
         return None
 
-    def _refresher(self) -> None:
-        while not self._stop.wait(REFRESH):
-            try:
-                self.widget.state = batch_state(self.run)
-            except Exception:  # the comm went away (kernel shutting down): stop quietly
-                return
+    def _refresh(self) -> None:
+        self.widget.state = batch_state(self.run)
 
     def _show(self) -> None:
         from IPython.display import display
 
         display(self.widget)  # type: ignore[no-untyped-call]
-        self._thread.start()
+        self._ticker.start()
 
     def _close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self.widget.state = batch_state(self.run)
+        self._ticker.stop()
+        self._refresh()

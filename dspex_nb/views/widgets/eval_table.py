@@ -21,7 +21,7 @@ from dspex_nb.evaluation.harness import EvaluationRun
 from dspex_nb.evaluation.report import EvaluationReport, ExampleResult
 from dspex_nb.telemetry import Event
 from dspex_nb.views._protocols import EvaluationProgress
-from dspex_nb.views.live import LiveView
+from dspex_nb.views.live import LiveView, Ticker
 from dspex_nb.views.widgets._static import bundle
 
 FLUSH_INTERVAL = 0.3  # seconds between batches while a run is live
@@ -159,9 +159,7 @@ class LiveEvalTable(LiveView):
     def __init__(self, run: EvaluationProgress):
         super().__init__(run)
         self.table = EvalTable(run)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._flusher, daemon=True,
-                                        name="dspex_nb-eval-table")
+        self._ticker = Ticker(self.table.flush, FLUSH_INTERVAL, "dspex_nb-eval-table")
 
     def _on(self, event: Event) -> None:
         if self.mine(event):
@@ -169,20 +167,12 @@ class LiveEvalTable(LiveView):
             if result is not None:
                 self.table.add(result)
 
-    def _flusher(self) -> None:
-        while not self._stop.wait(FLUSH_INTERVAL):
-            try:
-                self.table.flush()
-            except Exception:  # the comm went away (kernel shutting down): stop quietly
-                return
-
     def _show(self) -> None:
         from IPython.display import display
 
         display(self.table)  # type: ignore[no-untyped-call]
-        self._thread.start()
+        self._ticker.start()
 
     def _close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
+        self._ticker.stop()
         self.table.flush()
