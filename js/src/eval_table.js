@@ -94,6 +94,14 @@ function detailPanel(d) {
   return h("div", { class: "detail" }, sections);
 }
 
+// Rows travel as messages, which a busy kernel or a late view can miss; the header is state
+// and always arrives. A run that has ended with more rows than the view holds asks for a
+// replay (once per count), so the table ends complete whatever was missed on the way.
+export function needsReplay(header, have, lastAsked) {
+  if (!header || header.status == null || header.status === "running") return false;
+  return (header.done || 0) > have && lastAsked !== header.done;
+}
+
 export default {
   render({ model, el }) {
     const rows = new Map();
@@ -136,7 +144,13 @@ export default {
       note.textContent = `showing ${Math.min(shown.length, MAX_SHOWN)} of ${shown.length} matching (${all.length} rows)`;
       el.dataset.rows = String(all.length);
     }
-    const drawHeader = () => { headBox.replaceChildren(header(model.get("header"))); schedule(); };
+    let askedAt = null;
+    const drawHeader = () => {
+      const info = model.get("header");
+      headBox.replaceChildren(header(info));
+      if (needsReplay(info, rows.size, askedAt)) { askedAt = info.done; model.send({ type: "replay" }); }
+      schedule();
+    };
     const drawDetail = () => { detailBox.replaceChildren(...[detailPanel(model.get("detail"))].filter(Boolean)); };
     const onMsg = (msg) => {
       if (msg && msg.type === "rows") { for (const r of msg.rows) rows.set(r.index, r); schedule(); }

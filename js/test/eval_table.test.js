@@ -1,5 +1,5 @@
 import { expect, test, vi } from "vitest";
-import widget, { header, scoreColor, visibleRows } from "../src/eval_table.js";
+import widget, { header, needsReplay, scoreColor, visibleRows } from "../src/eval_table.js";
 
 const XSS = "<img src=x onerror=alert(1)>";
 const row = (index, score, extra = {}) => ({
@@ -50,6 +50,24 @@ function fakeModel(values) {
     emit: (e, payload) => (handlers[e] || []).forEach((f) => f(payload)),
   };
 }
+
+test("a run that ended with rows missing from the view asks once for a replay", () => {
+  const model = fakeModel({ header: { metric_names: ["em"], thresholds: { em: 1 }, done: 0, total: 3, status: "running" }, detail: {}, detail_index: -1 });
+  widget.render({ model, el: document.createElement("div") });
+  model.emit("msg:custom", { type: "rows", rows: [row(0, 1)] });
+  model.set("header", { ...model.get("header"), done: 2, status: "running" });
+  expect(model.sent).toEqual([{ type: "replay" }]); // only the first one, at render
+  model.set("header", { ...model.get("header"), done: 3, status: "done in 1.0 s" });
+  model.set("header", { ...model.get("header") });
+  expect(model.sent).toEqual([{ type: "replay" }, { type: "replay" }]);
+});
+
+test("needsReplay: only after the run, only when rows are missing, once per count", () => {
+  expect(needsReplay({ status: "running", done: 5 }, 2, null)).toBe(false);
+  expect(needsReplay({ status: "done in 1 s", done: 5 }, 5, null)).toBe(false);
+  expect(needsReplay({ status: "done in 1 s", done: 5 }, 4, null)).toBe(true);
+  expect(needsReplay({ status: "done in 1 s", done: 5 }, 4, 5)).toBe(false);
+});
 
 test("rows stream in by message, a click asks for the detail, LM text stays text", () => {
   vi.useFakeTimers();
