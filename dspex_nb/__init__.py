@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from dspex_nb import retrieve, telemetry
 from dspex_nb._version import __version__ as __version__
 from dspex_nb.adapters import ChatAdapter, JSONAdapter
-from dspex_nb.caching import Cache, current_cache
+from dspex_nb.caching import Cache, DiskCache, MemoryCache, RedisCache, current_cache
 from dspex_nb.data import Dataset
 from dspex_nb.errors import (
     AllFailedError,
@@ -22,6 +22,7 @@ from dspex_nb.errors import (
     AttemptsFailed,
     AuthenticationError,
     BadResponseError,
+    CacheWarning,
     ConfigurationError,
     ContextWindowError,
     DataError,
@@ -105,6 +106,7 @@ __all__ = [
     "BatchResult",
     "BestOfN",
     "Cache",
+    "CacheWarning",
     "Chain",
     "ChainOfThought",
     "ChatAdapter",
@@ -114,6 +116,7 @@ __all__ = [
     "DSPyNameNote",
     "DataError",
     "Dataset",
+    "DiskCache",
     "DspexError",
     "EvaluationReport",
     "Example",
@@ -131,6 +134,7 @@ __all__ = [
     "LMTimeoutError",
     "LocalLM",
     "MaxErrorsReached",
+    "MemoryCache",
     "MetricError",
     "Module",
     "MultiChainComparison",
@@ -142,6 +146,7 @@ __all__ = [
     "Predict",
     "Prediction",
     "RateLimitError",
+    "RedisCache",
     "Refine",
     "RetrievalError",
     "Retrieve",

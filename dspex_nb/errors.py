@@ -185,6 +185,11 @@ class DSPyNameNote(UserWarning):
     `num_threads=` for `concurrency=`; it was accepted. Not an error."""
 
 
+class CacheWarning(UserWarning):
+    """A cache layer failed (Redis down or slow, a damaged entry): the call went on without
+    it. Shown once per outage; every failure is a `cache.error` event."""
+
+
 class UnreadableRecordWarning(UserWarning):
     """Some records of an experiment store could not be read (truncated, edited, newer);
     `store.list()` lists the others and names these with their paths."""

@@ -40,9 +40,12 @@ def _check(options: dict[str, Any]) -> None:
         raise ArgumentError(f"adapter must be dx.JSONAdapter() or dx.ChatAdapter(), not "
                             f"{type(adapter).__name__} {adapter!r:.60}")
     cache = options.get("cache")
-    if cache not in (None, False) and not callable(getattr(cache, "get_from_memory", None)):
-        raise ArgumentError(f"cache must be a dx.Cache(...) or False, not "
-                            f"{type(cache).__name__} {cache!r:.60}")
+    if cache not in (None, False) and not (
+            callable(getattr(cache, "get_from_memory", None))  # a Cache
+            or all(callable(getattr(cache, op, None)) for op in ("get", "put", "clear"))):
+        raise ArgumentError(f"cache must be a dx.Cache(...), a layer such as "
+                            f"dx.RedisCache(...), or False, not {type(cache).__name__} "
+                            f"{cache!r:.60}")
     retriever = options.get("retriever")
     if retriever is not None and not callable(getattr(retriever, "retrieve_many", None)):
         raise ArgumentError(f"retriever must be a dx.retrieve.Retriever, not "
@@ -52,7 +55,8 @@ def _check(options: dict[str, Any]) -> None:
 
 
 def configure(**options: Any) -> None:
-    """Set process-wide defaults: `lm`, `adapter`, `cache` (a Cache, or False for none),
+    """Set process-wide defaults: `lm`, `adapter`, `cache` (a Cache, one layer such as
+    `dx.RedisCache(...)`, or False for none),
     `retriever` (what `dx.Retrieve` uses when given none)."""
     _check(options)
     with _global_lock:

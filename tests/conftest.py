@@ -11,6 +11,7 @@ import pytest
 os.environ["DSPEX_CACHE_DIR"] = tempfile.mkdtemp(prefix="dspex-test-cache-")
 os.environ.pop("OPENAI_API_KEY", None)
 os.environ.pop("OPENAI_BASE_URL", None)
+os.environ.pop("DSPEX_CACHE_URL", None)  # the default cache is memory + disk in tests
 
 from dspex_nb import settings
 from dspex_nb.caching import cache as cache_module
@@ -21,6 +22,7 @@ from tests.support.jupyter_lab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
 from tests.support.llama_server import LlamaServer
 from tests.support.mlflow_server import MLFLOW, MlflowServer
 from tests.support.postgres_server import PostgresServer
+from tests.support.redis_server import RedisServer, require_redis
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +67,15 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     server = MlflowServer(tmp_path_factory.mktemp("mlflow")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A real Redis on loopback, fresh for each test (tests kill and restart it)."""
+    require_redis()
+    server = RedisServer().start()
+    yield server
+    server.remove()
 
 
 @pytest.fixture(scope="session")

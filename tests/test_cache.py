@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import dspex_nb as dx
 from dspex_nb.caching import request_key
 
@@ -89,11 +91,13 @@ def test_key_depends_on_what_changes_the_answer() -> None:
         assert request_key(**{**base, **change}) != key  # type: ignore[arg-type]
 
 
-def test_damaged_disk_entry_is_a_miss(tmp_path: Path) -> None:
+def test_damaged_disk_entry_is_a_miss_and_a_counted_error(tmp_path: Path) -> None:
     cache = dx.Cache(directory=tmp_path, memory=False)
     assert cache.disk is not None
-    cache.disk._db.set("k", b"{not json")
-    assert cache.get("k") is None and cache.misses == 1
+    cache.disk._open().set("k", b"{not json")
+    with pytest.warns(dx.CacheWarning, match="disk cache failed"):
+        assert cache.get("k") is None
+    assert (cache.misses, cache.errors) == (1, 1)
 
 
 def test_dx_cache_is_the_cache_in_force(tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ class BaseLM(ABC):
         start = time.perf_counter()
         with span("lm", self.model, model=self.model, provider=self.provider,
                   server=self.server) as lm_span:
-            entry = cache.get(key) if cache is not None and key is not None else None
+            entry = await cache.aget(key) if cache is not None and key is not None else None
             if entry is not None:
                 response = self._hit(request, params, entry, start)
             else:
@@ -139,7 +139,7 @@ class BaseLM(ABC):
             raise
         self._record(request, params, response, None)
         if cache is not None and key is not None and response.finish_reason != "error":
-            cache.put(key, response.to_entry())
+            await cache.aput(key, response.to_entry())
         return response
 
     @staticmethod

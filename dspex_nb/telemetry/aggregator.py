@@ -89,18 +89,23 @@ class LMSample:
 class MetricsAggregator:
     # Retries and cache hits arrive as attributes of lm.stop: no events of their own needed;
     # programs in flight are counted by the spans themselves (spans.running_programs).
-    EVENTS = ("lm.stop", "lm.exception", "retrieve.stop", "retrieve.exception")
+    EVENTS = ("lm.stop", "lm.exception", "retrieve.stop", "retrieve.exception", "cache.error")
 
     def __init__(self, max_samples: int = 100_000):
         self._lock = threading.Lock()
         self.samples: deque[LMSample] = deque(maxlen=max_samples)
         self.totals: dict[str, ModelTotals] = {}
         self.retrievers: dict[str, RetrievalTotals] = {}
+        self.cache_errors: Counter[str] = Counter()  # by layer: calls went on without it
         self.seq = 0
         self.started = time.time()
 
     def __call__(self, event: Event) -> None:
         a = event.attrs
+        if event.name == "cache.error":
+            with self._lock:
+                self.cache_errors[str(a.get("layer", "?"))] += 1
+            return
         if event.name.startswith("retrieve."):
             name = str(a.get("retriever", "?"))
             with self._lock:
@@ -158,6 +163,7 @@ class MetricsAggregator:
         frame = pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame(
             columns=list(self._row("all", [], span))).set_index("model")
         frame.attrs["running_programs"] = self.running_programs
+        frame.attrs["cache_errors"] = sum(self.cache_errors.values())
         frame.attrs["window_s"] = window_s
         return frame
 
@@ -191,6 +197,7 @@ class MetricsAggregator:
                           t.prompt_tokens, t.completion_tokens, t.cost_usd)
                       for m, t in self.totals.items()}
             recent = list(self.samples)[-latency_window:]
+            cache_errors = dict(self.cache_errors)
         running = len(spans.running_programs)
         models: list[dict[str, Any]] = []
         all_calls = all_cached = all_errors = all_retries = all_pt = all_ct = 0
@@ -222,6 +229,8 @@ class MetricsAggregator:
                 "retries": all_retries, "prompt_tokens": all_pt, "completion_tokens": all_ct,
                 "cost_usd": all_cost,
                 "cache_hit_rate": all_cached / all_calls if all_calls else 0.0,
+                "cache_errors": sum(cache_errors.values()),
+                "cache_errors_by_layer": cache_errors,
             },
             "models": models,
         }
@@ -258,6 +267,7 @@ class MetricsAggregator:
         with self._lock:
             self.totals.clear()
             self.retrievers.clear()
+            self.cache_errors.clear()
             self.samples.clear()
             self.started = time.time()
 

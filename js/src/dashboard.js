@@ -20,6 +20,7 @@ export const CARDS = [
   ["tokens", "tokens", (s) => fmtInt(s.prompt_tokens + s.completion_tokens)],
   ["cost", "estimated cost", (s) => fmtCost(s.cost_usd)],
   ["cache", "cache hit rate", (s) => fmtPct(s.cache_hit_rate)],
+  ["cache_errors", "cache errors", (s) => fmtInt(s.cache_errors || 0)],
   ["errors", "error rate", (s) => fmtPct(s.error_rate)],
   ["retries", "retries", (s) => fmtInt(s.retries)],
 ];
