@@ -30,16 +30,21 @@ from dspex_nb.errors import (
     DSPyNameNote,
     FormatError,
     InputError,
+    KeyWithheldWarning,
     LMConnectionError,
     LMError,
     LMTimeoutError,
     MaxErrorsReached,
     MetricError,
+    MissingToolError,
     ParseError,
     RateLimitError,
     RetrievalError,
     ServerError,
     SignatureError,
+    SnapshotError,
+    SnapshotVersionWarning,
+    TrustError,
     UnreadableRecordWarning,
 )
 from dspex_nb.evaluation import (
@@ -78,8 +83,10 @@ from dspex_nb.modules import (
     Retry,
     Suggest,
 )
+from dspex_nb.modules.tools import tool
 from dspex_nb.optimize import SIMBA, OptimizationResult
 from dspex_nb.primitives import Example, Prediction, Score
+from dspex_nb.registry import ProgramStore, load, programs, save
 from dspex_nb.settings import configure, context
 from dspex_nb.signatures import InputField, OutputField, Signature
 from dspex_nb.telemetry import last_trace, trace
@@ -129,6 +136,7 @@ __all__ = [
     "InputError",
     "InputField",
     "JSONAdapter",
+    "KeyWithheldWarning",
     "LMConnectionError",
     "LMError",
     "LMTimeoutError",
@@ -136,6 +144,7 @@ __all__ = [
     "MaxErrorsReached",
     "MemoryCache",
     "MetricError",
+    "MissingToolError",
     "Module",
     "MultiChainComparison",
     "OptimizationResult",
@@ -145,6 +154,7 @@ __all__ = [
     "ParseError",
     "Predict",
     "Prediction",
+    "ProgramStore",
     "RateLimitError",
     "RedisCache",
     "Refine",
@@ -157,7 +167,10 @@ __all__ = [
     "ServerError",
     "Signature",
     "SignatureError",
+    "SnapshotError",
+    "SnapshotVersionWarning",
     "Suggest",
+    "TrustError",
     "UnreadableRecordWarning",
     "Usage",
     "compare",
@@ -168,10 +181,14 @@ __all__ = [
     "evaluate",
     "inspect_history",
     "last_trace",
+    "load",
     "metrics",
+    "programs",
     "retrieve",
+    "save",
     "set_price",
     "telemetry",
+    "tool",
     "trace",
 ]
 

@@ -12,8 +12,11 @@
     ├── AttemptsFailed          Retry, BestOfN, Refine or MultiChainComparison: no usable attempt
     ├── MaxErrorsReached        a batch stopped at its `max_errors` (the partial result kept)
     ├── ConfigurationError      nothing (or something unusable) configured
+    │   └── MissingToolError    a saved program calls tools not registered here
     ├── RetrievalError          a retrieval store failed (the collection is left as it was)
     ├── FormatError             a saved document of another kind, or from a newer dspex_nb
+    │   └── SnapshotError       a registered program's snapshot is damaged, changed or newer
+    ├── TrustError              loading would run saved code the caller has not trusted
     └── LMError                 the language model call failed
         ├── RateLimitError      429 after all retries
         ├── ContextWindowError  the prompt does not fit the model
@@ -140,6 +143,26 @@ class FormatError(DspexError, ValueError):
     """A saved document is not of the expected kind, or newer than this dspex_nb reads."""
 
 
+class SnapshotError(FormatError):
+    """A registered program's snapshot cannot be used as it is: corrupted, truncated,
+    changed since it was saved (its hash does not match), or from a newer dspex_nb. Nothing
+    was built or changed."""
+
+
+class TrustError(DspexError, PermissionError):
+    """Loading would run code saved with a program (classes from a notebook, a pickle), and
+    the caller did not say it trusts it (`trust=True`, `allow_pickle=True`)."""
+
+
+class MissingToolError(ConfigurationError):
+    """A saved program calls tools (`@dx.tool`) that are not registered in this process;
+    `missing` names them."""
+
+    def __init__(self, message: str, *, missing: list[str]):
+        self.missing = missing
+        super().__init__(message)
+
+
 class LMError(DspexError, RuntimeError):
     """A language-model call failed.
 
@@ -188,6 +211,16 @@ class DSPyNameNote(UserWarning):
 class CacheWarning(UserWarning):
     """A cache layer failed (Redis down or slow, a damaged entry): the call went on without
     it. Shown once per outage; every failure is a `cache.error` event."""
+
+
+class SnapshotVersionWarning(UserWarning):
+    """A program snapshot was saved with other package versions than these (shown once per
+    package and version pair); it was loaded."""
+
+
+class KeyWithheldWarning(UserWarning):
+    """A saved program's LM points at another server than the one the environment's API key
+    is for, so the key is not sent there (pass `lm=` with that server's key if it needs one)."""
 
 
 class UnreadableRecordWarning(UserWarning):

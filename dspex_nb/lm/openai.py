@@ -91,7 +91,12 @@ def redact_url(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-def _public_url(url: str) -> str:
+def where_the_environment_points() -> str:
+    """The server OPENAI_API_KEY is meant for: OPENAI_BASE_URL, else OpenAI's."""
+    return public_url(os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
+
+
+def public_url(url: str) -> str:
     """The URL without credentials or query, safe to store and show."""
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -144,7 +149,7 @@ class LM(BaseLM):
         if parts.username is not None:
             if self._api_key:
                 raise ConfigurationError(
-                    f"{_public_url(self.base_url)}: the URL has user:password@ and an API key "
+                    f"{public_url(self.base_url)}: the URL has user:password@ and an API key "
                     f"is set; a request carries one Authorization, so give one of them")
             pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
             basic = "Basic " + base64.b64encode(pair.encode()).decode()
@@ -161,7 +166,7 @@ class LM(BaseLM):
         if structured_mode is not None:
             checks.one_of("structured_mode", structured_mode, STRUCTURED_MODES)
         self._forced_mode = structured_mode
-        self._server = _public_url(self.base_url)
+        self._server = public_url(self.base_url)
         self._pool = _Pool(checks.whole_number("max_connections", max_connections))
         self._timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
         headers = {"Content-Type": "application/json", "Accept": "application/json"}

@@ -27,6 +27,7 @@ from dspex_nb._imports import import_object
 from dspex_nb.errors import ArgumentError, ConfigurationError, DspexError, FormatError
 from dspex_nb.modules.assertions import Check, check_checks, enforce
 from dspex_nb.modules.batch import Batch, BatchResult
+from dspex_nb.modules.tools import find_tools, tool_name, tool_origin
 from dspex_nb.telemetry.spans import span
 
 if TYPE_CHECKING:
@@ -162,6 +163,21 @@ class Module:
         visit(self, "")
         return found
 
+    def named_modules(self) -> list[tuple[str, Module]]:
+        """This module ("self") and every module inside it, each once, with its dotted path."""
+        found: list[tuple[str, Module]] = [("self", self)]
+        seen: set[int] = {id(self)}
+
+        def visit(module: Module, prefix: str) -> None:
+            for name, value in _walk(vars(module), prefix):
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    found.append((name, value))
+                    visit(value, name)
+
+        visit(self, "")
+        return found
+
     def named_predictors(self) -> list[tuple[str, Predictor]]:
         """Every predictor inside this program with its dotted attribute path."""
         return [(name, p) for name, p in self.named_stateful() if isinstance(p, Predictor)]
@@ -243,9 +259,12 @@ class Module:
 
     @staticmethod
     def from_document(document: dict[str, Any], *, source: str = "document",
-                      lm: BaseLM | None = None) -> Module:
-        """Rebuild a program from `to_document()`'s output (its class must be importable);
-        with `lm`, every predictor uses it instead of the LM recorded in the document."""
+                      lm: BaseLM | None = None,
+                      classes: dict[str, type] | None = None) -> Module:
+        """Rebuild a program from `to_document()`'s output (its class must be importable, or
+        given in `classes` by the path the document names it with); with `lm`, every
+        predictor uses it instead of the LM recorded in the document. Tools among the
+        constructor arguments are found by name (`@dx.tool`)."""
         try:
             data = check(document, FORMAT, FORMAT_VERSION, "dspex_nb program")
         except FormatError as exc:
@@ -253,7 +272,7 @@ class Module:
         if not isinstance(data.get("class"), str):
             raise FormatError(f"{source} names no program class")
         try:
-            klass = import_object(data["class"])
+            klass = (classes or {}).get(data["class"]) or import_object(data["class"])
         except (ImportError, AttributeError) as exc:
             raise DspexError(
                 f"{source} was saved from {data['class']}, which cannot be imported here "
@@ -272,7 +291,7 @@ class Module:
         init = data.get("init", {})
         if not isinstance(init, dict):
             raise FormatError(f"{source}: 'init' is a JSON object of constructor arguments")
-        program: Module = klass._from_init(init)
+        program: Module = klass._from_init(_with_tools(init))
         state = data["state"]
         try:
             if lm is not None:
@@ -382,9 +401,23 @@ def _init_snapshot(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]
         for key, item in items:
             if _plain_json(item):
                 init[key] = copy.deepcopy(item)
+            elif (name_of_tool := tool_name(item)) is not None:
+                init[key] = {TOOL: name_of_tool, "origin": tool_origin(item)}
             else:
                 unsaved.append(f"{key}={type(item).__name__}")
     return init, unsaved
+
+
+TOOL = "$dspex_tool"  # a constructor argument that is a tool, saved by name
+
+
+def _with_tools(init: dict[str, Any]) -> dict[str, Any]:
+    """Constructor arguments with each saved tool reference replaced by the registered tool."""
+    refs = {k: v for k, v in init.items() if isinstance(v, dict) and TOOL in v}
+    if not refs:
+        return init
+    tools = find_tools({v[TOOL]: v.get("origin") for v in refs.values()})
+    return {**init, **{k: tools[v[TOOL]] for k, v in refs.items()}}
 
 
 def _plain_json(value: Any) -> bool:

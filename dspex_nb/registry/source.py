@@ -1,0 +1,269 @@
+"""The code of a program that lives in a notebook or script (`__main__`), captured as source
+so another process can rebuild it, and rebuilt only when the caller trusts it.
+
+What is captured: the source of each class (and helper function) defined in `__main__` that
+the program is built from, and of the names that code uses, how to find each again: a module
+to import, an object to import by path, a tool by name (`@dx.tool`, never its body), or a
+plain JSON value. Anything else (an LM object, a lock) cannot be described and is a
+SnapshotError at save, which says to save with format="pickle" instead.
+
+Notebook cells have no file a class could be read back from; their methods' code objects
+name the cell's pseudo-file, which IPython keeps in `linecache`, and the class is found there
+by parsing the cell.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+import importlib
+import inspect
+import linecache
+import sys
+import textwrap
+import types
+from typing import Any
+
+from dspex_nb._imports import import_object
+from dspex_nb.errors import SnapshotError
+from dspex_nb.modules.module import Module, _plain_json
+from dspex_nb.modules.tools import MAIN_MODULES, find_tools, tool_name, tool_origin
+
+SNAPSHOT_MODULE = "__main__"  # rebuilt classes look defined in __main__, so they save again
+
+
+def defined_in_main(obj: Any) -> bool:
+    return getattr(obj, "__module__", None) in MAIN_MODULES
+
+
+def capture(program: Module) -> dict[str, Any] | None:
+    """The code bundle of the program's `__main__` classes (None when there are none):
+    `{"definitions": [{"name", "kind", "source"}...] in the order they must run,
+    "globals": {name: how to find it}}`."""
+    roots = [type(m) for _, m in program.named_modules() if defined_in_main(type(m))]
+    if not roots:
+        return None
+    definitions: dict[str, dict[str, str]] = {}
+    globals_: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(obj: Any) -> None:
+        name = obj.__name__
+        if name in definitions or name in visiting:
+            return
+        if "<locals>" in obj.__qualname__ or "." in obj.__qualname__:
+            raise SnapshotError(f"{obj.__qualname__} is defined inside a function or class; "
+                                f"define it at the top of a cell or module to save it")
+        visiting.add(name)
+        source, namespace, used = _source_of(obj)
+        for global_name in sorted(used):
+            value = namespace[global_name]
+            if defined_in_main(value) and isinstance(value, type | types.FunctionType) and (
+                    tool_name(value) is None):
+                visit(value)  # a base class or helper from the notebook: its source too
+            else:
+                globals_[global_name] = _reference(obj.__name__, global_name, value)
+        visiting.discard(name)
+        kind = "class" if isinstance(obj, type) else "function"
+        definitions[name] = {"name": name, "kind": kind, "source": source}
+        order.append(name)
+
+    for root in roots:
+        visit(root)
+    return {"definitions": [definitions[n] for n in order], "globals": globals_}
+
+
+def _source_of(obj: Any) -> tuple[str, dict[str, Any], set[str]]:
+    """(the definition's source, the namespace its code runs in, the global names it uses)."""
+    functions = _functions_of(obj)
+    source = _find_source(obj, functions)
+    tree = ast.parse(source)
+    namespace: dict[str, Any] = functions[0].__globals__ if functions else vars(
+        sys.modules[obj.__module__])
+    code_names: set[str] = set()
+    for fn in functions:
+        code_names |= _code_names(fn.__code__)
+    used: set[str] = set()
+    for node, in_function in _names(tree):
+        name = node.id
+        if name == obj.__name__ or name not in namespace or (
+                in_function and name not in code_names):
+            continue  # itself, a builtin or local, or a local of a method
+        if name in vars(builtins) and namespace[name] is vars(builtins)[name]:
+            continue
+        used.add(name)
+    return source, namespace, used
+
+
+def _functions_of(obj: Any) -> list[types.FunctionType]:
+    if isinstance(obj, types.FunctionType):
+        return [obj]
+    found = []
+    for value in vars(obj).values():
+        fn = value.__func__ if isinstance(value, classmethod | staticmethod) else value
+        if isinstance(fn, property):
+            fn = fn.fget
+        if isinstance(fn, types.FunctionType) and fn.__qualname__.startswith(obj.__qualname__):
+            found.append(fn)
+    return found
+
+
+def _find_source(obj: Any, functions: list[types.FunctionType]) -> str:
+    """The definition's source: from the file (or notebook cell) one of its functions was
+    compiled from, the top-level definition of that name that contains it."""
+    for fn in functions:
+        lines = linecache.getlines(fn.__code__.co_filename)
+        if not lines:
+            continue
+        try:
+            tree = ast.parse("".join(lines))
+        except SyntaxError:
+            continue
+        first = fn.__code__.co_firstlineno
+        for node in tree.body:
+            if (isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                    and node.name == obj.__name__ and node.end_lineno is not None):
+                start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+                if start <= first <= node.end_lineno:
+                    return textwrap.dedent("".join(lines[start - 1:node.end_lineno]))
+    try:
+        return textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError):
+        raise SnapshotError(
+            f"the source of {obj.__qualname__} cannot be found (defined with exec, or in a "
+            f"console that keeps no source); save it with format='pickle', or move it to a "
+            f"module") from None
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def _names(tree: ast.AST) -> list[tuple[ast.Name, bool]]:
+    """Every name read in the tree, and whether it is read inside a function body."""
+    found: list[tuple[ast.Name, bool]] = []
+
+    def walk(node: ast.AST, in_function: bool) -> None:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            found.append((node, in_function))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            for default in [*node.args.defaults, *node.args.kw_defaults]:
+                if default is not None:
+                    walk(default, in_function)
+            if not isinstance(node, ast.Lambda):
+                for decorator in node.decorator_list:
+                    walk(decorator, in_function)
+                for annotation in _annotations(node):
+                    walk(annotation, in_function)
+            body: list[ast.AST] = list(node.body) if isinstance(node.body, list) else [node.body]
+            for child in body:
+                walk(child, True)
+            return
+        for child in ast.iter_child_nodes(node):
+            walk(child, in_function)
+
+    walk(tree, False)
+    return found
+
+
+def _annotations(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
+    args = node.args
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    every += [a for a in (args.vararg, args.kwarg) if a is not None]
+    found = [a.annotation for a in every if a.annotation is not None]
+    return found + ([node.returns] if node.returns is not None else [])
+
+
+def _reference(owner: str, name: str, value: Any) -> dict[str, Any]:
+    """How to find a global the code uses again, or a SnapshotError saying it cannot be."""
+    if isinstance(value, types.ModuleType):
+        return {"module": value.__name__}
+    if (found := tool_name(value)) is not None:
+        return {"tool": found, "origin": tool_origin(value)}
+    module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+    if (isinstance(value, type | types.FunctionType | types.BuiltinFunctionType)
+            and isinstance(module, str) and isinstance(qualname, str)
+            and module not in MAIN_MODULES and "<" not in qualname):
+        try:
+            same = import_object(f"{module}:{qualname}") is value
+        except (ImportError, AttributeError):
+            same = False
+        if same:
+            return {"import": f"{module}:{qualname}"}
+    if _plain_json(value):
+        return {"value": value}
+    raise SnapshotError(
+        f"{owner} uses the global {name!r} ({type(value).__name__}), which a JSON snapshot "
+        f"cannot describe: make it a @dx.tool, import it from a module, pass it as a "
+        f"constructor argument of plain JSON, or save with format='pickle'")
+
+
+def digest(bundle: dict[str, Any]) -> str:
+    return hashlib.sha256("\n".join(d["source"] for d in bundle["definitions"]).encode()
+                          ).hexdigest()
+
+
+def describe(bundle: dict[str, Any]) -> str:
+    """What rebuilding would run, for the message that asks for trust=True."""
+    parts = []
+    for d in bundle["definitions"]:
+        lines = d["source"].splitlines()
+        head = "\n".join(f"    {line}" for line in lines[:6])
+        more = f"\n    ... ({len(lines) - 6} more lines)" if len(lines) > 6 else ""
+        parts.append(f"  {d['kind']} {d['name']} ({len(lines)} lines):\n{head}{more}")
+    return "\n".join(parts)
+
+
+def already_defined(bundle: dict[str, Any]) -> dict[str, type] | None:
+    """The classes, when `__main__` here defines every one with the very same source (the
+    notebook that saved the program, re-run): nothing needs to run. None otherwise."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        return None
+    found: dict[str, type] = {}
+    for d in bundle["definitions"]:
+        obj = getattr(main, d["name"], None)
+        if obj is None or not defined_in_main(obj):
+            return None
+        try:
+            if _find_source(obj, _functions_of(obj)) != d["source"]:
+                return None
+        except SnapshotError:
+            return None
+        if isinstance(obj, type):
+            found[f"{obj.__module__}:{obj.__qualname__}"] = obj
+    return found
+
+
+def rebuild(bundle: dict[str, Any], label: str) -> dict[str, type]:
+    """Run the saved definitions in a fresh namespace (never the caller's): the classes by
+    the path a program document names them with. Tools must be registered first."""
+    references = bundle["globals"]
+    wanted = {r["tool"]: r.get("origin") for r in references.values() if "tool" in r}
+    tools = find_tools(wanted)  # every missing tool named at once, before anything runs
+    namespace: dict[str, Any] = {"__name__": SNAPSHOT_MODULE, "__builtins__": builtins}
+    for name, ref in references.items():
+        if "module" in ref:
+            namespace[name] = importlib.import_module(ref["module"])
+        elif "import" in ref:
+            namespace[name] = import_object(ref["import"])
+        elif "tool" in ref:
+            namespace[name] = tools[ref["tool"]]
+        else:
+            namespace[name] = ref["value"]
+    classes: dict[str, type] = {}
+    for d in bundle["definitions"]:
+        filename = f"<dspex_nb snapshot {label}: {d['name']}>"
+        linecache.cache[filename] = (len(d["source"]), None, d["source"].splitlines(True),
+                                     filename)  # so it can be read back, and saved again
+        exec(compile(d["source"], filename, "exec"), namespace)
+        obj = namespace[d["name"]]
+        if isinstance(obj, type):
+            classes[f"{SNAPSHOT_MODULE}:{d['name']}"] = obj
+    return classes
