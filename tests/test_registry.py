@@ -82,7 +82,7 @@ def test_an_unknown_name_or_version_says_what_there_is(store: dx.ProgramStore) -
     dx.save(_program(), "hop", store=store)
     with pytest.raises(dx.DspexError, match=r"no program 'nope'.*programs: hop"):
         dx.load("nope", store=store)
-    with pytest.raises(dx.DspexError, match="no version 7 of 'hop'.*there are 1"):
+    with pytest.raises(dx.DspexError, match=r"no version 7 of 'hop'.*there are 1"):
         dx.load("hop@7", store=store)
 
 
@@ -104,7 +104,7 @@ def test_programs_lists_every_version_newest_first(store: dx.ProgramStore) -> No
 def test_names_and_options_are_checked(store: dx.ProgramStore) -> None:
     with pytest.raises(dx.ArgumentError, match="name"):
         dx.save(_program(), "hop@2", store=store)
-    with pytest.raises(dx.ArgumentError, match="'json'.*'pickle'"):
+    with pytest.raises(dx.ArgumentError, match=r"'json'.*'pickle'"):
         dx.save(_program(), "hop", format="yaml", store=store)
     with pytest.raises(dx.ArgumentError, match="tags"):
         dx.save(_program(), "hop", tags=[1], store=store)  # type: ignore[list-item]
