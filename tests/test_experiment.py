@@ -359,3 +359,16 @@ def test_a_terminal_sees_a_line_as_each_arm_starts_a_phase(
     assert lines == ["experiment 'rules help': arm 'baseline' (1 of 2): evaluate",
                      "experiment 'rules help': arm 'optimized' (2 of 2): optimize",
                      "experiment 'rules help': arm 'optimized' (2 of 2): evaluate"]
+
+
+def test_an_optimized_arm_is_registered_in_one_call_with_its_experiment(
+        tmp_path: Path) -> None:
+    exp = _experiment(tmp_path).run(trainset=_examples(8, "t"), devset=_examples(12))
+    ref = exp.register("yes-qa", arm="optimized", tags=["simba"], lm=dx.ScriptedLM(_answer),
+                       store=tmp_path / "programs")
+    assert ref == "yes-qa@1"
+    row = dx.programs(store=tmp_path / "programs").iloc[0]
+    assert (row["experiment"], row["score"], row["tags"]) == (exp.id, 1.0, ["simba"])
+    loaded = dx.load(ref, store=tmp_path / "programs", lm=dx.ScriptedLM(_answer))
+    assert RULE in loaded.predictors()[0].instructions
+    assert loaded(question="anything").answer == "yes"

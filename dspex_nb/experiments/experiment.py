@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dspex_nb import _checks as checks
-from dspex_nb import _engine, settings
+from dspex_nb import _engine, registry, settings
 from dspex_nb._json import to_jsonable
 from dspex_nb._version import __version__
 from dspex_nb.data.dataset import Dataset
@@ -44,6 +44,7 @@ from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.resolve import lm_from_state
 from dspex_nb.modules.module import Module
 from dspex_nb.optimize.result import OptimizationResult
+from dspex_nb.registry.store import ProgramStore
 from dspex_nb.telemetry.spans import emit, span
 from dspex_nb.views import registry as live_views
 
@@ -393,6 +394,24 @@ class Experiment:
                 for c in (self.record.comparisons if self.record else [])
                 for var, d in c.deltas.items()]
         return pd.DataFrame(rows)
+
+    def register(self, name: str, *, arm: str, stage: str = "after",
+                 tags: list[str] | str | None = None, description: str = "",
+                 format: str = "json",  # noqa: A002 - the word users know
+                 lm: BaseLM | None = None,
+                 store: ProgramStore | str | Path | None = None) -> str:
+        """Register an arm's program (optimized, by default) in the program registry, linked
+        to this experiment and its score: `exp.register("qa", arm="optimized")` -> "qa@1".
+        `lm` as in `program()`: for an arm whose recorded LM cannot be rebuilt."""
+        program = self.program(arm, stage=stage, lm=lm)
+        rec = self._arm(arm)
+        metric = next(iter(rec.report.metrics), None) if rec.report is not None else None
+        link = {"id": self.id, "name": self.name, "arm": arm, "stage": stage,
+                "metric": metric, "verdict": self.verdict,
+                "score": rec.report.score if rec.report is not None and stage == "after"
+                else None}
+        return registry.save(program, name, tags=tags, description=description or
+                             self.hypothesis, format=format, experiment=link, store=store)
 
     def log_to_mlflow(self, *, tracking_uri: str | None = None,
                       experiment_name: str | None = None) -> str:
