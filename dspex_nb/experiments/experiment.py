@@ -397,7 +397,7 @@ class Experiment:
 
     def register(self, name: str, *, arm: str, stage: str = "after",
                  tags: list[str] | str | None = None, description: str = "",
-                 format: str = "json",  # noqa: A002 - the word users know
+                 format: str = "json",
                  lm: BaseLM | None = None,
                  store: ProgramStore | str | Path | None = None) -> str:
         """Register an arm's program (optimized, by default) in the program registry, linked
