@@ -57,11 +57,12 @@ def _live_batch_view(run: Any) -> Any:
 def register(ipython: Any) -> None:
     """Teach IPython's display to show dspex_nb results as widgets, and long runs to show
     themselves live."""
-    from dspex_nb.views import attempts_view
+    from dspex_nb.views import attempts_view, program_view
     from dspex_nb.views.dataset_view import display_dataset
 
     ipython.display_formatter.ipython_display_formatter.for_type(Dataset, display_dataset)
     attempts_view.register(ipython.display_formatter.formatters["text/html"])
+    program_view.register(ipython.display_formatter.formatters["text/html"])
     formatter = ipython.display_formatter.mimebundle_formatter
     formatter.for_type(Trace, _trace_bundle)
     formatter.for_type(EvaluationReport, _report_bundle)
