@@ -14,20 +14,25 @@ from pathlib import Path
 import pytest
 
 from tests.support.postgres_server import PostgresServer
+from tests.support.redis_server import RedisServer, require_redis
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 pytestmark = pytest.mark.integration
 
 RUNNER = """
-import ast, asyncio, json, sys
+import ast, asyncio, json, linecache, sys
 
 async def main(path):
-    namespace = {"__name__": "__main__"}
-    for cell in json.load(open(path))["cells"]:
+    namespace = vars(sys.modules["__main__"])  # what a kernel's user namespace is
+    for index, cell in enumerate(json.load(open(path))["cells"]):
         if cell["cell_type"] != "code":
             continue
         source = "".join(cell["source"])
-        code = compile(source, path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        # As IPython does: each cell a pseudo-file kept in linecache, so code defined in a
+        # cell has source (what dx.save reads of a notebook's classes)
+        filename = f"<notebook cell {index}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        code = compile(source, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
         result = eval(code, namespace)
         if asyncio.iscoroutine(result):
             await result
@@ -58,13 +63,19 @@ print(json.dumps({"status": exp.status, "recorded": [r.prediction for r in resul
 def notebook_runs(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer
                   ) -> dict[str, tuple[subprocess.CompletedProcess[str], Path]]:
     runs = {}
-    for notebook in NOTEBOOKS:
-        folder = tmp_path_factory.mktemp(notebook.stem)
-        env = {**os.environ, "DSPEX_CACHE_DIR": str(folder / "cache"),
-               "DSPEX_PG_DSN": postgres_server.dsn}  # the pgvector tutorial's database
-        runs[notebook.name] = (subprocess.run(
-            [sys.executable, "-c", RUNNER, str(notebook)], capture_output=True, text=True,
-            timeout=900, env=env, cwd=folder), folder)
+    require_redis()
+    redis = RedisServer().start()  # the caching tutorial's shared cache
+    try:
+        for notebook in NOTEBOOKS:
+            folder = tmp_path_factory.mktemp(notebook.stem)
+            env = {**os.environ, "DSPEX_CACHE_DIR": str(folder / "cache"),
+                   "DSPEX_PG_DSN": postgres_server.dsn,  # the pgvector tutorial's database
+                   "REDIS_URL": redis.url}
+            runs[notebook.name] = (subprocess.run(
+                [sys.executable, "-c", RUNNER, str(notebook)], capture_output=True, text=True,
+                timeout=900, env=env, cwd=folder), folder)
+    finally:
+        redis.remove()
     return runs
 
 

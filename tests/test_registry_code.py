@@ -145,3 +145,9 @@ def test_a_tool_given_to_the_constructor_is_saved_by_name(tmp_path: Path) -> Non
     assert document["program"]["init"]["counter"]["$dspex_tool"] == "word_count"
     result = _load(tmp_path, TOOL, 'dx.load("tooled", trust=True)')
     assert result == {"out": {"answer": "paris", "words": 3}, "style": None}
+
+
+def test_a_method_local_named_like_a_global_is_not_taken_for_it(tmp_path: Path) -> None:
+    _save(tmp_path, extra="answer = object()  # a notebook variable no snapshot could hold\n")
+    result = _load(tmp_path, TOOL, 'dx.load("counter", trust=True)')
+    assert result["out"] == {"answer": "A: PARIS", "words": 3}

@@ -20,6 +20,7 @@ import hashlib
 import importlib
 import inspect
 import linecache
+import symtable
 import sys
 import textwrap
 import types
@@ -79,22 +80,22 @@ def _source_of(obj: Any) -> tuple[str, dict[str, Any], set[str]]:
     """(the definition's source, the namespace its code runs in, the global names it uses)."""
     functions = _functions_of(obj)
     source = _find_source(obj, functions)
-    tree = ast.parse(source)
     namespace: dict[str, Any] = functions[0].__globals__ if functions else vars(
         sys.modules[obj.__module__])
-    code_names: set[str] = set()
-    for fn in functions:
-        code_names |= _code_names(fn.__code__)
-    used: set[str] = set()
-    for node, in_function in _names(tree):
-        name = node.id
-        if name == obj.__name__ or name not in namespace or (
-                in_function and name not in code_names):
-            continue  # itself, a builtin or local, or a local of a method
-        if name in vars(builtins) and namespace[name] is vars(builtins)[name]:
-            continue
-        used.add(name)
-    return source, namespace, used
+    used = {name for name in _global_names(symtable.symtable(source, "<source>", "exec"))
+            if name != obj.__name__ and name in namespace}
+    return source, namespace, {name for name in used if not (
+        name in vars(builtins) and namespace[name] is vars(builtins)[name])}
+
+
+def _global_names(table: symtable.SymbolTable) -> set[str]:
+    """Names the code reads from its module's globals (the compiler's own scoping: a
+    method's local that shares a global's name is not one)."""
+    found = {s.get_name() for s in table.get_symbols()
+             if s.is_referenced() and s.is_global() and not s.is_assigned()}
+    for child in table.get_children():
+        found |= _global_names(child)
+    return found
 
 
 def _functions_of(obj: Any) -> list[types.FunctionType]:
@@ -135,49 +136,6 @@ def _find_source(obj: Any, functions: list[types.FunctionType]) -> str:
             f"the source of {obj.__qualname__} cannot be found (defined with exec, or in a "
             f"console that keeps no source); save it with format='pickle', or move it to a "
             f"module") from None
-
-
-def _code_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _code_names(const)
-    return names
-
-
-def _names(tree: ast.AST) -> list[tuple[ast.Name, bool]]:
-    """Every name read in the tree, and whether it is read inside a function body."""
-    found: list[tuple[ast.Name, bool]] = []
-
-    def walk(node: ast.AST, in_function: bool) -> None:
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            found.append((node, in_function))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-            for default in [*node.args.defaults, *node.args.kw_defaults]:
-                if default is not None:
-                    walk(default, in_function)
-            if not isinstance(node, ast.Lambda):
-                for decorator in node.decorator_list:
-                    walk(decorator, in_function)
-                for annotation in _annotations(node):
-                    walk(annotation, in_function)
-            body: list[ast.AST] = list(node.body) if isinstance(node.body, list) else [node.body]
-            for child in body:
-                walk(child, True)
-            return
-        for child in ast.iter_child_nodes(node):
-            walk(child, in_function)
-
-    walk(tree, False)
-    return found
-
-
-def _annotations(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
-    args = node.args
-    every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-    every += [a for a in (args.vararg, args.kwarg) if a is not None]
-    found = [a.annotation for a in every if a.annotation is not None]
-    return found + ([node.returns] if node.returns is not None else [])
 
 
 def _reference(owner: str, name: str, value: Any) -> dict[str, Any]:
