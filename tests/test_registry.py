@@ -4,7 +4,7 @@ loads that refuse (damaged, changed, newer, untrusted) without building anything
 from __future__ import annotations
 
 import json
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -113,19 +113,8 @@ def test_names_and_options_are_checked(store: dx.ProgramStore) -> None:
 
 
 def test_concurrent_saves_each_get_their_own_version(store: dx.ProgramStore) -> None:
-    refs: list[str] = []
-    lock = threading.Lock()
-
-    def save(i: int) -> None:
-        ref = dx.save(Hop(num_hops=i), "hop", store=store)
-        with lock:
-            refs.append(ref)
-
-    threads = [threading.Thread(target=save, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with ThreadPoolExecutor(8) as pool:
+        refs = list(pool.map(lambda i: dx.save(Hop(num_hops=i), "hop", store=store), range(8)))
     assert sorted(refs, key=lambda r: int(r.split("@")[1])) == [f"hop@{v}" for v in range(1, 9)]
     assert sorted(dx.load(r, store=store).num_hops for r in refs) == list(range(8))  # type: ignore[attr-defined]
 
