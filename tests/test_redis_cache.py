@@ -151,3 +151,14 @@ def _until_redis_is_used_again(cache: dx.Cache) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("the Redis layer was not used again within 30 s")
+
+
+def test_a_redis_hit_fills_the_memory_layer_in_front(redis_server: RedisServer) -> None:
+    writer = dx.Cache(layers=[dx.RedisCache(redis_server.url)])
+    writer.put("a" * 64, {"text": "t", "model": "m"})
+    memory = dx.MemoryCache()
+    reader = dx.Cache(layers=[memory, dx.RedisCache(redis_server.url)])
+    assert reader.get("a" * 64) == {"text": "t", "model": "m"}
+    redis_server.kill()
+    assert reader.get("a" * 64) == {"text": "t", "model": "m"}  # from memory now
+    assert dict(reader.layer_hits) == {"redis": 1, "memory": 1}
