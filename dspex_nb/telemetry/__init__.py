@@ -8,7 +8,7 @@ a tree, and metrics over rolling windows. Widgets, the dashboard and exporters a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dspex_nb.telemetry.aggregator import MetricsAggregator
 from dspex_nb.telemetry.events import Event, EventBus, Handler, attach, bus, detach
@@ -33,6 +33,15 @@ def export_to_opentelemetry(tracer_provider: object = None, *,
     from dspex_nb.telemetry.otel import export_to_opentelemetry as export
 
     return export(tracer_provider, capture_content=capture_content)
+
+
+def serve(*, port: int = 0, host: str = "127.0.0.1") -> Any:
+    """Serve this process's metrics over HTTP: `/metrics` for Prometheus, `/snapshot` for
+    `dx.dashboard(source=url)`. Returns the running server (`.url`, `.stop()`); see
+    telemetry/endpoint.py. (prometheus_client loads on first use.)"""
+    from dspex_nb.telemetry.endpoint import serve as start
+
+    return start(port=port, host=host)
 
 
 def enable() -> None:
@@ -65,6 +74,7 @@ __all__ = [
     "export_to_opentelemetry",
     "last_trace",
     "metrics",
+    "serve",
     "snapshot",
     "span",
     "trace",

@@ -8,6 +8,7 @@ per retriever, running totals and the latencies of its last `RECENT_SEARCHES` se
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections import Counter, deque
@@ -15,10 +16,33 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dspex_nb.telemetry import spans
-from dspex_nb.telemetry.events import Event
+from dspex_nb.telemetry.events import Event, Handler, bus
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+# Latency histogram bounds in seconds (Prometheus' defaults, widened for LM calls that take
+# minutes): a call is counted in the first bucket whose bound it does not exceed.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+                   120.0)
+
+
+@dataclass(slots=True)
+class Histogram:
+    """Counts per latency bucket (the last one is +Inf), their sum and count: O(log b) to add."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
+    total: float = 0.0
+    count: int = 0
+
+    def add(self, seconds: float) -> None:
+        self.counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        self.total += seconds
+        self.count += 1
+
+    def copy(self) -> Histogram:
+        return Histogram(list(self.counts), self.total, self.count)
 
 
 @dataclass(slots=True)
@@ -26,6 +50,7 @@ class ModelTotals:
     """Running totals for one model since the aggregator started (O(1) per event)."""
 
     server: str = ""
+    provider: str = ""
     calls: int = 0
     cached: int = 0
     errors: Counter[str] = field(default_factory=Counter)
@@ -33,9 +58,11 @@ class ModelTotals:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    latency: Histogram = field(default_factory=Histogram)  # answered calls, not cache hits
 
     def add(self, s: LMSample) -> None:
         self.server = s.server
+        self.provider = s.provider
         self.calls += 1
         self.cached += s.cached
         if s.error_type:
@@ -44,6 +71,8 @@ class ModelTotals:
         self.prompt_tokens += s.prompt_tokens
         self.completion_tokens += s.completion_tokens
         self.cost_usd += s.cost_usd
+        if not s.cached and s.error_type is None:
+            self.latency.add(s.latency_s)
 
 
 RECENT_SEARCHES = 500  # latency percentiles of retrieval are over this many searches
@@ -59,6 +88,7 @@ class RetrievalTotals:
     documents: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT_SEARCHES))
+    latency: Histogram = field(default_factory=Histogram)
 
     def add(self, event: Event) -> None:
         a = event.attrs
@@ -69,6 +99,16 @@ class RetrievalTotals:
             return
         self.documents += int(a.get("count", 0))
         self.latencies_s.append(event.duration or 0.0)
+        self.latency.add(event.duration or 0.0)
+
+
+@dataclass(slots=True)
+class ProgramTotals:
+    """Running totals for one program (top-level module or predictor calls)."""
+
+    calls: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    latency: Histogram = field(default_factory=Histogram)
 
 
 @dataclass(slots=True)
@@ -77,6 +117,7 @@ class LMSample:
     time: float
     model: str
     server: str
+    provider: str
     latency_s: float
     prompt_tokens: int
     completion_tokens: int
@@ -89,7 +130,8 @@ class LMSample:
 class MetricsAggregator:
     # Retries and cache hits arrive as attributes of lm.stop: no events of their own needed;
     # programs in flight are counted by the spans themselves (spans.running_programs).
-    EVENTS = ("lm.stop", "lm.exception", "retrieve.stop", "retrieve.exception", "cache.error")
+    EVENTS = ("lm.stop", "lm.exception", "retrieve.stop", "retrieve.exception", "cache.error",
+              "cache.miss")
 
     def __init__(self, max_samples: int = 100_000):
         self._lock = threading.Lock()
@@ -97,6 +139,10 @@ class MetricsAggregator:
         self.totals: dict[str, ModelTotals] = {}
         self.retrievers: dict[str, RetrievalTotals] = {}
         self.cache_errors: Counter[str] = Counter()  # by layer: calls went on without it
+        self.cache_misses: Counter[str] = Counter()  # by model
+        self.programs: dict[str, ProgramTotals] = {}  # once track_programs() is called
+        self._tracking_programs = False
+        self._program_handler: Handler = self._program_event
         self.seq = 0
         self.started = time.time()
 
@@ -105,6 +151,10 @@ class MetricsAggregator:
         if event.name == "cache.error":
             with self._lock:
                 self.cache_errors[str(a.get("layer", "?"))] += 1
+            return
+        if event.name == "cache.miss":
+            with self._lock:
+                self.cache_misses[str(a.get("model", "?"))] += 1
             return
         if event.name.startswith("retrieve."):
             name = str(a.get("retriever", "?"))
@@ -116,7 +166,7 @@ class MetricsAggregator:
             return
         sample = LMSample(
             seq=0, time=event.time, model=str(a.get("model", "?")),
-            server=str(a.get("server", "")),
+            server=str(a.get("server", "")), provider=str(a.get("provider", "")),
             latency_s=event.duration or 0.0,
             prompt_tokens=int(a.get("prompt_tokens", 0)),
             completion_tokens=int(a.get("completion_tokens", 0)),
@@ -257,6 +307,56 @@ class MetricsAggregator:
             "retrievers": retrievers,
         }
 
+    PROGRAM_EVENTS = ("module.stop", "module.exception", "predict.stop", "predict.exception")
+
+    def track_programs(self) -> None:
+        """Also count program calls and their latency, per program (what a metrics endpoint
+        exposes). Off until asked: it is an event per predictor call, the hottest path."""
+        with self._lock:
+            if self._tracking_programs:
+                return
+            self._tracking_programs = True
+        self._program_handler = bus.attach(self._program_event, self.PROGRAM_EVENTS)
+
+    def stop_tracking_programs(self) -> None:
+        with self._lock:
+            self._tracking_programs = False
+        bus.detach(self._program_handler)
+
+    def _program_event(self, event: Event) -> None:
+        span = event.span
+        if span is None or (span.parent is not None
+                            and span.parent.kind in spans.PROGRAM_KINDS):
+            return  # a call inside a program: the program's own call counts
+        with self._lock:
+            found = self.programs.get(span.name)
+            if found is None:
+                found = self.programs[span.name] = ProgramTotals()
+            found.calls += 1
+            if event.name.endswith(".exception"):
+                found.errors[str(event.attrs.get("error_type", "Exception"))] += 1
+            else:
+                found.latency.add(event.duration or 0.0)
+
+    def counters(self) -> dict[str, Any]:
+        """A consistent copy of every running total (what a metrics endpoint exposes):
+        `models` (model -> ModelTotals), `retrievers` (name -> RetrievalTotals),
+        `cache_errors` (layer -> n), `cache_misses` (model -> n), `running_programs`."""
+        with self._lock:
+            models = {m: ModelTotals(t.server, t.provider, t.calls, t.cached, Counter(t.errors),
+                                     t.retries, t.prompt_tokens, t.completion_tokens,
+                                     t.cost_usd, t.latency.copy())
+                      for m, t in self.totals.items()}
+            retrievers = {n: RetrievalTotals(t.searches, t.queries, t.documents,
+                                             Counter(t.errors), deque(), t.latency.copy())
+                          for n, t in self.retrievers.items()}
+            programs = {n: ProgramTotals(t.calls, Counter(t.errors), t.latency.copy())
+                        for n, t in self.programs.items()}
+            return {"models": models, "retrievers": retrievers, "programs": programs,
+                    "cache_errors": dict(self.cache_errors),
+                    "cache_misses": dict(self.cache_misses),
+                    "running_programs": len(spans.running_programs)}
+
     def samples_since(self, seq: int, limit: int) -> list[LMSample]:
         """The newest calls with sequence number >= seq, at most `limit`."""
         with self._lock:
@@ -268,6 +368,8 @@ class MetricsAggregator:
             self.totals.clear()
             self.retrievers.clear()
             self.cache_errors.clear()
+            self.cache_misses.clear()
+            self.programs.clear()
             self.samples.clear()
             self.started = time.time()
 
