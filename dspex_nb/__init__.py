@@ -193,12 +193,13 @@ __all__ = [
 ]
 
 
-def dashboard(*, interval: float = 0.5) -> Any:
+def dashboard(*, interval: float = 0.5, source: str | list[str] | None = None) -> Any:
     """A live telemetry dashboard widget (latency, tokens, cost, errors); a cell's value.
-    (anywidget and the widgets load on first use: a script never pays for them.)"""
+    `source="http://host:port"` (or a list) watches processes serving `dx.telemetry.serve()`
+    instead of this kernel. (anywidget and the widgets load on first use.)"""
     from dspex_nb.views.widgets.dashboard import dashboard as make
 
-    return make(interval=interval)
+    return make(interval=interval, source=source)
 
 
 def _register_views() -> None:

@@ -12,6 +12,10 @@ const CSS = `
                  padding: 6px 10px; min-width: 96px; }
 .dx-dash .card .value { font-size: 18px; font-weight: 600; }
 .dx-dash .card .label { font-size: 11px; color: var(--jp-ui-font-color2, #777); }
+.dx-dash .sources { display: flex; flex-wrap: wrap; gap: 12px; margin-bottom: 6px; font-size: 12px; }
+.dx-dash .source.live { color: var(--jp-success-color1, #2e7d32); }
+.dx-dash .source.disconnected { color: var(--jp-error-color1, #c62828); }
+.dx-dash .source.connecting { color: var(--jp-ui-font-color2, #777); }
 `;
 
 export const CARDS = [
@@ -70,6 +74,18 @@ export function retrieverTable(retrievers) {
       h("td", { class: r.errors ? "err" : "", text: Object.entries(r.errors_by_type || {}).map(([k, v]) => `${k} ${v}`).join(", ") || "0" }))));
 }
 
+// The processes watched (dx.dashboard(source=...)): each with its connection state.
+export function sourceStrip(sources) {
+  if (!sources || sources.length === 0) return h("div", {});
+  return h("div", { class: "sources" }, sources.map((s) => {
+    const retry = s.state === "disconnected" && s.retry_in_s != null
+      ? ` (retrying in ${s.retry_in_s.toFixed(1)} s)` : "";
+    return h("span", { class: `source ${s.state}`, "data-source": s.url, "data-state": s.state,
+                       title: s.error || "",
+                       text: `${s.state === "live" ? "●" : "○"} ${s.url} · ${s.state}${retry}` });
+  }));
+}
+
 export function modelTable(models) {
   const head = ["model", "server", "calls", "p50", "p95", "errors", "retries", "tokens", "cost"];
   return h("table", { class: "models" },
@@ -87,11 +103,12 @@ export function modelTable(models) {
 
 export default {
   async render({ model, el }) {
+    const sourceBox = h("div", {});
     const cardBox = h("div", { class: "cards" });
     const tableBox = h("div", {});
     const retrievalBox = h("div", {});
     const chartBox = h("div", { class: "chart" });
-    el.replaceChildren(h("div", { class: "dx dx-dash" }, style(BASE_CSS + CSS), cardBox, chartBox,
+    el.replaceChildren(h("div", { class: "dx dx-dash" }, style(BASE_CSS + CSS), sourceBox, cardBox, chartBox,
                          tableBox, retrievalBox));
     const drawStats = () => {
       const stats = model.get("stats");
@@ -100,6 +117,8 @@ export default {
       retrievalBox.replaceChildren(retrieverTable((stats.retrieval || {}).retrievers));
       el.dataset.updates = String((Number(el.dataset.updates) || 0) + 1);
     };
+    const drawSources = () => sourceBox.replaceChildren(sourceStrip(model.get("sources")));
+    drawSources();
     drawStats();
     const chart = await streamChart(chartBox, latencySpec());
     const drawPoints = () => {
@@ -109,7 +128,9 @@ export default {
     drawPoints();
     model.on("change:stats", drawStats);
     model.on("change:latency_points", drawPoints);
+    model.on("change:sources", drawSources);
     return () => {
+      model.off("change:sources", drawSources);
       model.off("change:stats", drawStats);
       model.off("change:latency_points", drawPoints);
       chart.finalize();

@@ -9,7 +9,7 @@ vi.mock("../src/lib/stream_chart.js", () => ({
   }),
 }));
 
-const { cards, latencySpec, modelTable, retrievalCard, retrieverTable, default: widget } = await import("../src/dashboard.js");
+const { cards, latencySpec, modelTable, retrievalCard, retrieverTable, sourceStrip, default: widget } = await import("../src/dashboard.js");
 
 const stats = (calls) => ({
   totals: { running_programs: 2, calls, prompt_tokens: 100, completion_tokens: 20, cost_usd: 0.5,
@@ -77,4 +77,15 @@ test("render updates counters and streams only new points", async () => {
   expect(inserted.map((p) => p.seq)).toEqual([0, 1]);
   expect(el.dataset.points).toBe("2");
   cleanup();
+});
+
+test("the source strip shows each watched process with its connection state", () => {
+  const strip = sourceStrip([
+    { url: "http://127.0.0.1:9464", state: "live", error: null, retry_in_s: null },
+    { url: "http://10.0.0.2:9464", state: "disconnected", error: "ConnectError: refused", retry_in_s: 2 }]);
+  const spans = [...strip.querySelectorAll("[data-source]")];
+  expect(spans.map((s) => s.dataset.state)).toEqual(["live", "disconnected"]);
+  expect(spans[1].textContent).toBe("○ http://10.0.0.2:9464 · disconnected (retrying in 2.0 s)");
+  expect(spans[1].title).toBe("ConnectError: refused");
+  expect(sourceStrip([]).querySelector("span")).toBeNull();
 });

@@ -7,6 +7,7 @@ existing chart. Closing the widget stops the thread.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 from typing import Any
@@ -14,8 +15,10 @@ from typing import Any
 import anywidget
 import traitlets
 
+from dspex_nb.errors import ArgumentError
 from dspex_nb.telemetry import MetricsAggregator
 from dspex_nb.telemetry import metrics as default_metrics
+from dspex_nb.telemetry.remote import RemoteMetrics, combined
 from dspex_nb.views.widgets._static import bundle
 
 MIN_INTERVAL = 0.25  # at most 4 updates per second
@@ -26,13 +29,23 @@ class Dashboard(anywidget.AnyWidget):
     _widget = traitlets.Unicode("dashboard").tag(sync=True)
     stats = traitlets.Dict().tag(sync=True)
     latency_points: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    # Remote processes watched (url, state "connecting"/"live"/"disconnected", error,
+    # retry_in_s); empty for this kernel's own calls.
+    sources: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
 
     def __init__(self, *, interval: float = 0.5, window: int = 300,
-                 aggregator: MetricsAggregator | None = None, **kwargs: Any):
+                 aggregator: MetricsAggregator | None = None,
+                 source: str | list[str] | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.interval = max(MIN_INTERVAL, interval)
         self.window = window
         self._metrics = aggregator or default_metrics
+        urls = [source] if isinstance(source, str) else source
+        if urls is not None and (not isinstance(urls, list) or not urls):
+            raise ArgumentError("source is a metrics endpoint URL or a non-empty list of them")
+        numbering = itertools.count()
+        self._remote = [RemoteMetrics(u, window=window, numbering=numbering)
+                        for u in urls or []]
         self._stop = threading.Event()
         self._last_seq = -1
         self._last_stats: dict[str, Any] | None = None
@@ -42,6 +55,8 @@ class Dashboard(anywidget.AnyWidget):
 
     def refresh(self) -> bool:
         """Pull the latest figures into the traits; True if anything changed."""
+        if self._remote:
+            return self._refresh_remote()
         stats = self._metrics.summary()
         points = self._metrics.samples_since(0, self.window)
         newest = points[-1].seq if points else -1
@@ -59,11 +74,32 @@ class Dashboard(anywidget.AnyWidget):
         self._last_stats, self._last_seq = stats, newest
         return True
 
+    def _refresh_remote(self) -> bool:
+        changed = [source.poll() for source in self._remote]
+        if not any(changed):
+            return False
+        points = sorted((p for source in self._remote for p in source.points),
+                        key=lambda p: p["seq"])[-self.window:]
+        with self.hold_sync():
+            self.sources = [source.status() for source in self._remote]
+            self.stats = combined(self._remote)
+            if len(self._remote) > 1:
+                names = {id(s): s.url.split("//", 1)[-1] for s in self._remote}
+                points = [{**p, "model": f"{p['model']} ({names[id(s)]})"}
+                          for s in self._remote for p in s.points]
+                points = sorted(points, key=lambda p: p["seq"])[-self.window:]
+            self.latency_points = points
+        return True
+
     def close(self) -> None:
         self._stop.set()
+        for source in self._remote:
+            source.close()
         super().close()
 
     def __repr__(self) -> str:
+        if self._remote:
+            return f"Dashboard(sources={[s.status()['state'] for s in self._remote]})"
         summary = self._metrics.summary()
         t = summary["totals"]
         return (f"Dashboard(running={t['running_programs']}, calls={t['calls']}, "
@@ -84,7 +120,8 @@ def _updater(ref: weakref.ref[Dashboard], stop: threading.Event, interval: float
         del widget
 
 
-def dashboard(*, interval: float = 0.5) -> Dashboard:
-    """A live dashboard of every LM call and retrieval search in this process; show it as a
-    cell's value."""
-    return Dashboard(interval=interval)
+def dashboard(*, interval: float = 0.5, source: str | list[str] | None = None) -> Dashboard:
+    """A live dashboard of every LM call and retrieval search in this process, or of the
+    processes serving metrics at `source` (`dx.telemetry.serve`): one URL, or a list shown
+    summed with a row per process; show it as a cell's value."""
+    return Dashboard(interval=interval, source=source)
