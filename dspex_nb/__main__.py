@@ -1,4 +1,5 @@
-"""Command line: `python -m dspex_nb demo` runs the headless demo on the embedded model."""
+"""Command line: `python -m dspex_nb demo` runs the headless demo on the embedded model;
+`dspex-nb serve name@version` serves a registered program over HTTP."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 from collections.abc import Sequence
 
 from dspex_nb.cli_demo import run_demo
+from dspex_nb.serving.cli import add_arguments, serve
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,7 +22,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--train", type=int, default=32, help="train examples for SIMBA (max 64)")
     demo.add_argument("--store", default=".dspex/experiments",
                       help="the experiment store folder (default .dspex/experiments)")
+    serving = sub.add_parser("serve", help="serve a registered program over HTTP: POST "
+                             "/predict, with /metrics")
+    add_arguments(serving)
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
     if args.command == "demo":
         start = time.perf_counter()
         code = run_demo(n=args.n, use_cache=not args.no_cache, steps=args.steps,

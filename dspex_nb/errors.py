@@ -53,7 +53,12 @@ class SignatureError(DspexError, ValueError):
 
 
 class InputError(DspexError, ValueError):
-    """Inputs given to a predictor do not match its signature."""
+    """Inputs given to a predictor do not match its signature; `fields` names the inputs at
+    fault (missing, or of the wrong type) when known."""
+
+    def __init__(self, message: str, *, fields: list[str] | None = None):
+        self.fields = list(fields or [])
+        super().__init__(message)
 
 
 class DataError(DspexError, ValueError):

@@ -179,8 +179,7 @@ class Signature(metaclass=SignatureMeta):
         if missing:
             raise InputError(
                 f"missing input(s) {missing} for signature {cls.signature_text!r}; "
-                f"got {sorted(inputs)}"
-            )
+                f"got {sorted(inputs)}", fields=missing)
         try:
             validated = _input_model(cls).model_validate(
                 {k: inputs[k] for k in cls.input_fields}
@@ -190,7 +189,9 @@ class Signature(metaclass=SignatureMeta):
                 f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r:.80})"
                 for e in exc.errors()
             )
-            raise InputError(f"wrong input type for {cls.signature_text!r}: {problems}") from None
+            fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+            raise InputError(f"wrong input type for {cls.signature_text!r}: {problems}",
+                             fields=fields) from None
         return {k: getattr(validated, k) for k in cls.input_fields}
 
     @classmethod
