@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 import dspex_nb as dx
 from dspex_nb.views.widgets import Dashboard, ExperimentView, TraceView
 from tests.support.fault_server import FaultServer, ok
@@ -59,6 +61,16 @@ def test_eval_table_replays_10000_rows_in_bounded_chunks() -> None:
     assert table.header["done"] == 10_000
     assert table.header["metrics"]["answer_exact_match"]["mean"] == 0.5
     assert "ci_low" in table.header["metrics"]["answer_exact_match"]
+
+
+def test_a_finished_eval_table_holds_its_rows_as_state_up_to_the_limit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from dspex_nb.views.widgets import EvalTable, eval_table
+
+    table = EvalTable.from_report(_report(40))
+    assert sorted(r["index"] for r in table.final_rows) == list(range(40))
+    monkeypatch.setattr(eval_table, "FINAL_ROWS_MAX", 39)
+    assert EvalTable.from_report(_report(40)).final_rows == []  # bigger: replayed instead
 
 
 def test_eval_table_detail_has_the_exact_prompt_and_a_running_interval() -> None:

@@ -155,14 +155,22 @@ export default {
     const onMsg = (msg) => {
       if (msg && msg.type === "rows") { for (const r of msg.rows) rows.set(r.index, r); schedule(); }
     };
+    // A finished run's rows, as state: complete whatever messages were missed.
+    const takeFinal = () => {
+      for (const r of model.get("final_rows") || []) rows.set(r.index, r);
+      schedule();
+    };
     model.on("msg:custom", onMsg);
+    model.on("change:final_rows", takeFinal);
     model.on("change:header", drawHeader);
     model.on("change:detail", drawDetail);
+    takeFinal();
     drawHeader();
     drawDetail();
     model.send({ type: "replay" });
     return () => {
       model.off("msg:custom", onMsg);
+      model.off("change:final_rows", takeFinal);
       model.off("change:header", drawHeader);
       model.off("change:detail", drawDetail);
       clearTimeout(pending);

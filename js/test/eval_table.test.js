@@ -89,3 +89,15 @@ test("rows stream in by message, a click asks for the detail, LM text stays text
   expect(el.querySelector("img")).toBeNull();
   vi.useRealTimers();
 });
+
+test("a finished run's rows arrive as state and complete the table whatever messages were missed", () => {
+  vi.useFakeTimers();
+  const model = fakeModel({ header: { metric_names: ["em"], thresholds: { em: 1 }, done: 1, total: 3, status: "running" }, detail: {}, detail_index: -1, final_rows: [] });
+  const el = document.createElement("div");
+  widget.render({ model, el });
+  model.emit("msg:custom", { type: "rows", rows: [row(0, 1)] }); // rows 1 and 2 never came
+  model.set("final_rows", [row(0, 1), row(1, 0), row(2, 1)]);
+  vi.advanceTimersByTime(200);
+  expect(el.dataset.rows).toBe("3");
+  vi.useRealTimers();
+});

@@ -1,9 +1,11 @@
 """`EvalTable`: the live evaluation table.
 
-Rows travel as batched custom messages (a few per second), not a trait: resending 10,000 rows
-whole on every update would flood the kernel and the browser. A view that renders late asks
-for a replay. The header (aggregates, intervals, status) and the detail of the clicked row are
-traits; the detail is computed only when a row is clicked.
+While a run is live, rows travel as batched custom messages (a few per second), not a trait:
+resending 10,000 rows whole on every update would flood the kernel and the browser. Messages
+can be missed (a view that renders late, a busy comm), so when the run ends every row is set
+once more as state (`final_rows`, up to FINAL_ROWS_MAX), which always arrives; past that, a
+view with rows missing asks for a replay. The header (aggregates, intervals, status) and the
+detail of the clicked row are traits; the detail is computed only when a row is clicked.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dspex_nb.views.widgets._static import bundle
 
 FLUSH_INTERVAL = 0.3  # seconds between batches while a run is live
 REPLAY_CHUNK = 1000
+FINAL_ROWS_MAX = 20_000  # a finished table's rows sent as state; a bigger one replays
 PREVIEW = 160  # characters of each field shown in a table row
 
 
@@ -55,6 +58,7 @@ class EvalTable(anywidget.AnyWidget):
     header = traitlets.Dict().tag(sync=True)
     detail_index = traitlets.Int(-1).tag(sync=True)
     detail = traitlets.Dict().tag(sync=True)
+    final_rows: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
 
     def __init__(self, run: EvaluationProgress, thresholds: dict[str, float] | None = None,
                  **kwargs: Any):
@@ -121,6 +125,9 @@ class EvalTable(anywidget.AnyWidget):
         report = run.report
         metrics: dict[str, dict[str, float | None]]
         if report is not None:
+            finished = [r for r in run.results if r is not None]
+            if len(finished) <= FINAL_ROWS_MAX and len(self.final_rows) != len(finished):
+                self.final_rows = [table_row(r) for r in finished]
             metrics = {k: {"mean": m.mean, "ci_low": m.ci_low, "ci_high": m.ci_high,
                            "pass_rate": m.pass_rate} for k, m in report.metrics.items()}
             status = (f"partial: {report.stop_reason}" if report.partial
