@@ -4,6 +4,7 @@ calls made."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from tests.support.processes import ServerProcess
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[1]
+SECRET = "sk-test-SECRET-0123456789abcdef"
 
 
 class Served(ServerProcess):
@@ -34,6 +36,9 @@ class Served(ServerProcess):
 
     def cwd(self) -> Path:
         return ROOT
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "OPENAI_API_KEY": SECRET}  # present, and never shown
 
 
 @pytest.fixture
@@ -67,5 +72,11 @@ def test_the_served_program_answers_and_its_metrics_count_each_call(served: Serv
         assert _counter(after, name) - _counter(before, name) == 3, name
     assert _counter(after, "dspex_lm_errors_total") == 0
     assert _counter(after, "dspex_lm_prompt_tokens_total") > 0
-    snapshot = httpx.get(f"{served.base_url}/snapshot").json()
-    assert snapshot["summary"]["totals"]["calls"] == 3 and len(snapshot["points"]) == 3
+    snapshot = httpx.get(f"{served.base_url}/snapshot")
+    assert snapshot.json()["summary"]["totals"]["calls"] == 3
+    assert len(snapshot.json()["points"]) == 3
+    said = [after, snapshot.text, refused.text, *(a.text for a in answers),
+            httpx.get(served.base_url).text, served.log.read_text()]
+    assert all(SECRET not in text for text in said)
+    assert "serving qa@1 on" in served.log.read_text()  # its one line; none per request
+    assert len(served.log.read_text().strip().splitlines()) == 1
