@@ -128,9 +128,7 @@ class Cache:
         return None
 
     def get(self, key: str) -> dict[str, Any] | None:
-        if self._networked:
-            return run_sync(self.aget(key))
-        found: dict[str, Any] | None = _run_now(self.aget(key))
+        found: dict[str, Any] | None = self._wait(self.aget(key))
         return found
 
     # -- writes ------------------------------------------------------------------------------
@@ -139,20 +137,19 @@ class Cache:
             await self._write(index, "put", key, entry)
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
-        if self._networked:
-            run_sync(self.aput(key, entry))
-        else:
-            _run_now(self.aput(key, entry))
+        self._wait(self.aput(key, entry))
 
     async def adelete(self, key: str) -> None:
         for index in range(len(self.layers)):
             await self._write(index, "delete", key)
 
     def delete(self, key: str) -> None:
-        if self._networked:
-            run_sync(self.adelete(key))
-        else:
-            _run_now(self.adelete(key))
+        self._wait(self.adelete(key))
+
+    def _wait(self, coro: Any) -> Any:
+        """The sync forms: a networked layer's I/O runs on the engine loop; in-process layers
+        never await anything pending, so their coroutine runs to its end right here."""
+        return run_sync(coro) if self._networked else _run_now(coro)
 
     def clear(self) -> None:
         """Empty every layer (a Redis layer: only its namespace) and reset the counts. Unlike
