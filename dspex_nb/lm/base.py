@@ -75,6 +75,11 @@ class BaseLM(ABC):
         """Where calls go, safe to show (no credentials)."""
         return "in-process"
 
+    @property
+    def label(self) -> str:
+        """The model and where it runs, as listings and summaries show it."""
+        return self.model if self.server == "in-process" else f"{self.model} @ {self.server}"
+
     # -- the call ----------------------------------------------------------------------------
     async def acomplete(self, request: LMRequest) -> LMResponse:
         params, cache, key = self._prepare(request)

@@ -115,13 +115,9 @@ def _pickled(program: Module) -> bytes:
 def summary(program: Module) -> dict[str, Any]:
     """What the listing shows of a program."""
     predictors = program.named_predictors()
-    lms = sorted({_lm_label(p.lm) for _, p in predictors if p.lm is not None})
+    lms = sorted({p.lm.label for _, p in predictors if p.lm is not None})
     return {"class": type(program).__qualname__, "predictors": len(predictors),
             "demos": sum(len(p.demos) for _, p in predictors), "lm": ", ".join(lms) or None}
-
-
-def _lm_label(lm: BaseLM) -> str:
-    return lm.model if lm.server == "in-process" else f"{lm.model} @ {lm.server}"
 
 
 # -- reading ---------------------------------------------------------------------------------

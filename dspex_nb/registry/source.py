@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import hashlib
 import importlib
 import inspect
 import linecache
@@ -74,6 +73,12 @@ def capture(program: Module) -> dict[str, Any] | None:
     for root in roots:
         visit(root)
     return {"definitions": [definitions[n] for n in order], "globals": globals_}
+
+
+def definition_source(obj: Any) -> str:
+    """The source of a class or function defined in a script or a notebook cell (where
+    `inspect.getsource` cannot find a cell's class); a SnapshotError if there is none."""
+    return _find_source(obj, _functions_of(obj))
 
 
 def _source_of(obj: Any) -> tuple[str, dict[str, Any], set[str]]:
@@ -162,11 +167,6 @@ def _reference(owner: str, name: str, value: Any) -> dict[str, Any]:
         f"constructor argument of plain JSON, or save with format='pickle'")
 
 
-def digest(bundle: dict[str, Any]) -> str:
-    return hashlib.sha256("\n".join(d["source"] for d in bundle["definitions"]).encode()
-                          ).hexdigest()
-
-
 def describe(bundle: dict[str, Any]) -> str:
     """What rebuilding would run, for the message that asks for trust=True."""
     parts = []
@@ -190,7 +190,7 @@ def already_defined(bundle: dict[str, Any]) -> dict[str, type] | None:
         if obj is None or not defined_in_main(obj):
             return None
         try:
-            if _find_source(obj, _functions_of(obj)) != d["source"]:
+            if definition_source(obj) != d["source"]:
                 return None
         except SnapshotError:
             return None

@@ -5,10 +5,11 @@ predictor the signature, instructions, demos and the LM with the server it calls
 from __future__ import annotations
 
 import html
-import inspect
 from typing import Any
 
+from dspex_nb.errors import SnapshotError
 from dspex_nb.modules.module import Module
+from dspex_nb.registry.source import defined_in_main, definition_source
 
 INSTRUCTIONS_SHOWN = 300  # characters of each predictor's instructions; the rest on demand
 
@@ -16,19 +17,12 @@ INSTRUCTIONS_SHOWN = 300  # characters of each predictor's instructions; the res
 def _code_origin(program: Module) -> tuple[str, str | None]:
     """(where the class comes from, its source when it was defined in a notebook/script)."""
     cls = type(program)
-    if cls.__module__ not in ("__main__", "__mp_main__"):
+    if not defined_in_main(cls):
         return f"{cls.__module__}.{cls.__qualname__}", None
     try:
-        return "defined in this notebook or script", inspect.getsource(cls)
-    except (OSError, TypeError):
+        return "defined in this notebook or script", definition_source(cls)
+    except SnapshotError:
         return "defined in this notebook or script", None
-
-
-def _lm_text(lm: Any) -> str:
-    if lm is None:
-        return "the configured LM"
-    server = getattr(lm, "server", "in-process")
-    return lm.model if server == "in-process" else f"{lm.model} @ {server}"
 
 
 def program_html(program: Module) -> str:
@@ -48,7 +42,7 @@ def program_html(program: Module) -> str:
         rows.append(f"<tr><td><code>{html.escape(name)}</code></td>"
                     f"<td><code>{html.escape(p.signature.signature_text)}</code></td>"
                     f"<td style='text-align:left'>{shown}</td><td>{len(p.demos)}</td>"
-                    f"<td>{html.escape(_lm_text(p.lm))}</td></tr>")
+                    f"<td>{html.escape(p.lm.label if p.lm else 'the configured LM')}</td></tr>")
     table = ("<table><thead><tr><th>predictor</th><th>signature</th><th>instructions</th>"
              "<th>demos</th><th>LM</th></tr></thead><tbody>" + "".join(rows)
              + "</tbody></table>") if rows else "<div>no predictors</div>"
