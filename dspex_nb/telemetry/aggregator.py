@@ -9,6 +9,7 @@ per retriever, running totals and the latencies of its last `RECENT_SEARCHES` se
 from __future__ import annotations
 
 import bisect
+import copy
 import threading
 import time
 from collections import Counter, deque
@@ -40,9 +41,6 @@ class Histogram:
         self.counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
         self.total += seconds
         self.count += 1
-
-    def copy(self) -> Histogram:
-        return Histogram(list(self.counts), self.total, self.count)
 
 
 @dataclass(slots=True)
@@ -342,20 +340,20 @@ class MetricsAggregator:
         """A consistent copy of every running total (what a metrics endpoint exposes):
         `models` (model -> ModelTotals), `retrievers` (name -> RetrievalTotals),
         `cache_errors` (layer -> n), `cache_misses` (model -> n), `running_programs`."""
-        with self._lock:
-            models = {m: ModelTotals(t.server, t.provider, t.calls, t.cached, Counter(t.errors),
-                                     t.retries, t.prompt_tokens, t.completion_tokens,
-                                     t.cost_usd, t.latency.copy())
-                      for m, t in self.totals.items()}
-            retrievers = {n: RetrievalTotals(t.searches, t.queries, t.documents,
-                                             Counter(t.errors), deque(), t.latency.copy())
-                          for n, t in self.retrievers.items()}
-            programs = {n: ProgramTotals(t.calls, Counter(t.errors), t.latency.copy())
-                        for n, t in self.programs.items()}
-            return {"models": models, "retrievers": retrievers, "programs": programs,
-                    "cache_errors": dict(self.cache_errors),
-                    "cache_misses": dict(self.cache_misses),
-                    "running_programs": len(spans.running_programs)}
+        with self._lock:  # read at scrape time, a few times a minute: a deep copy is cheap
+            models, retrievers, programs, cache_errors, cache_misses = copy.deepcopy((
+                self.totals, self.retrievers, self.programs, self.cache_errors,
+                self.cache_misses))
+        return {"models": models, "retrievers": retrievers, "programs": programs,
+                "cache_errors": dict(cache_errors), "cache_misses": dict(cache_misses),
+                "running_programs": len(spans.running_programs)}
+
+    def latency_points(self, since: int, limit: int) -> list[dict[str, Any]]:
+        """The answered calls (not cache hits or failures) among the newest with sequence
+        number >= `since`, as the dashboard's chart reads them."""
+        return [{"seq": s.seq, "t": s.time * 1000, "model": s.model,
+                 "latency_ms": s.latency_s * 1000}
+                for s in self.samples_since(since, limit) if not s.cached and s.error_type is None]
 
     def samples_since(self, seq: int, limit: int) -> list[LMSample]:
         """The newest calls with sequence number >= seq, at most `limit`."""

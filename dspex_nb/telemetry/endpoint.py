@@ -25,6 +25,7 @@ import orjson
 
 from dspex_nb import _checks as checks
 from dspex_nb.errors import ArgumentError
+from dspex_nb.telemetry import metrics
 from dspex_nb.telemetry.aggregator import MetricsAggregator
 from dspex_nb.telemetry.prometheus import CONTENT_TYPE, render
 
@@ -34,14 +35,9 @@ Response = tuple[str, str, bytes]  # status, content type, body
 
 
 def snapshot(aggregator: MetricsAggregator, since: int = 0) -> dict[str, Any]:
-    points = aggregator.samples_since(since, MAX_POINTS)
-    return {
-        "pid": os.getpid(), "started": aggregator.started, "seq": aggregator.seq,
-        "summary": aggregator.summary(),
-        "points": [{"seq": s.seq, "t": s.time * 1000, "model": s.model,
-                    "latency_ms": s.latency_s * 1000} for s in points
-                   if not s.cached and s.error_type is None],
-    }
+    return {"pid": os.getpid(), "started": aggregator.started, "seq": aggregator.seq,
+            "summary": aggregator.summary(),
+            "points": aggregator.latency_points(since, MAX_POINTS)}
 
 
 def respond(aggregator: MetricsAggregator, method: str, path: str, query: str) -> Response:
@@ -100,9 +96,7 @@ def metrics_asgi_app(aggregator: MetricsAggregator | None = None) -> Callable[..
 
 def _aggregator(aggregator: MetricsAggregator | None) -> MetricsAggregator:
     if aggregator is None:
-        from dspex_nb.telemetry import metrics as aggregator_in_use
-
-        aggregator = aggregator_in_use
+        aggregator = metrics
     if not isinstance(aggregator, MetricsAggregator):
         raise ArgumentError(f"aggregator is a MetricsAggregator, not "
                             f"{type(aggregator).__name__}")

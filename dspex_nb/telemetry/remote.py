@@ -15,17 +15,16 @@ from urllib.parse import urlsplit
 import httpx
 
 from dspex_nb.errors import ArgumentError
+from dspex_nb.telemetry.aggregator import MetricsAggregator
 
 MAX_BACKOFF_S = 10.0
 
 
 def empty_summary() -> dict[str, Any]:
-    return {"totals": {"running_programs": 0, "calls": 0, "errors": 0, "error_rate": 0.0,
-                       "retries": 0, "prompt_tokens": 0, "completion_tokens": 0,
-                       "cost_usd": 0.0, "cache_hit_rate": 0.0, "cache_errors": 0,
-                       "cache_errors_by_layer": {}},
-            "models": [], "retrieval": {"searches": 0, "queries": 0, "errors": 0,
-                                        "p50_ms": None, "p95_ms": None, "retrievers": []}}
+    """The summary of a process that has done nothing yet (the aggregator's own shape)."""
+    summary = MetricsAggregator().summary()
+    summary["totals"]["running_programs"] = 0  # not this process's programs
+    return summary
 
 
 class RemoteMetrics:
@@ -41,6 +40,7 @@ class RemoteMetrics:
             raise ArgumentError(f"source is an http(s) URL of a metrics endpoint "
                                 f"(dx.telemetry.serve), not {url!r:.80}")
         self.url = url.rstrip("/")
+        self.where = parts.netloc  # host:port, naming this process's rows beside others
         self.state = "connecting"
         self.error: str | None = None
         self.retry_in_s: float | None = None
@@ -120,7 +120,7 @@ def combined(sources: list[RemoteMetrics]) -> dict[str, Any]:
         for key in ("running_programs", "calls", "errors", "retries", "prompt_tokens",
                     "completion_tokens", "cost_usd", "cache_errors"):
             totals[key] += t.get(key, 0)
-        where = urlsplit(source.url).netloc
+        where = source.where
         out["models"] += [{**m, "model": f"{m['model']} ({where})"}
                           for m in source.summary.get("models", [])]
         r = source.summary.get("retrieval", {})

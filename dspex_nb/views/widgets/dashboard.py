@@ -58,19 +58,14 @@ class Dashboard(anywidget.AnyWidget):
         if self._remote:
             return self._refresh_remote()
         stats = self._metrics.summary()
-        points = self._metrics.samples_since(0, self.window)
-        newest = points[-1].seq if points else -1
+        newest = self._metrics.seq - 1
         changed = stats != self._last_stats or newest != self._last_seq
         if not changed:
             return False
         with self.hold_sync():
             self.stats = stats
             if newest != self._last_seq:
-                self.latency_points = [
-                    {"seq": s.seq, "t": s.time * 1000, "model": s.model,
-                     "latency_ms": s.latency_s * 1000}
-                    for s in points if not s.cached and s.error_type is None
-                ]
+                self.latency_points = self._metrics.latency_points(0, self.window)
         self._last_stats, self._last_seq = stats, newest
         return True
 
@@ -78,17 +73,13 @@ class Dashboard(anywidget.AnyWidget):
         changed = [source.poll() for source in self._remote]
         if not any(changed):
             return False
-        points = sorted((p for source in self._remote for p in source.points),
-                        key=lambda p: p["seq"])[-self.window:]
+        several = len(self._remote) > 1  # then each point's model names its process
+        points = sorted(({**p, "model": f"{p['model']} ({s.where})"} if several else p
+                         for s in self._remote for p in s.points), key=lambda p: p["seq"])
         with self.hold_sync():
             self.sources = [source.status() for source in self._remote]
             self.stats = combined(self._remote)
-            if len(self._remote) > 1:
-                names = {id(s): s.url.split("//", 1)[-1] for s in self._remote}
-                points = [{**p, "model": f"{p['model']} ({names[id(s)]})"}
-                          for s in self._remote for p in s.points]
-                points = sorted(points, key=lambda p: p["seq"])[-self.window:]
-            self.latency_points = points
+            self.latency_points = points[-self.window:]
         return True
 
     def close(self) -> None:
