@@ -35,9 +35,8 @@ def save(program: Module, name: str, *, tags: list[str] | str | None = None,
     from (`exp.register(...)` fills it in)."""
     if experiment is not None and not isinstance(experiment, dict):
         raise ArgumentError("experiment is filled in by exp.register(name, arm=...)")
-    saved = store_of(store).save(program, name, tags=tags,  # type: ignore[arg-type]
-                                 description=description, format=format,
-                                 experiment=experiment)
+    saved = store_of(store).save(program, name, tags=tags, description=description,
+                                 format=format, experiment=experiment)
     return saved.ref
 
 

@@ -58,7 +58,7 @@ class ProgramStore:
         self.root = Path(path)
 
     # -- saving ------------------------------------------------------------------------------
-    def save(self, program: Module, name: str, *, tags: list[str] | None = None,
+    def save(self, program: Module, name: str, *, tags: list[str] | str | None = None,
              description: str = "", format: str = "json",
              experiment: dict[str, Any] | None = None) -> Saved:
         _check_name(name)
@@ -116,8 +116,8 @@ class ProgramStore:
             raise ArgumentError(f"load a program by 'name', 'name@version' or id, not "
                                 f"{ref!r:.60}")
         match = _REF.match(ref)
-        if match and _NAME.match(match["name"]) and match["name"] in self.names():
-            versions = self.versions(match["name"])
+        versions = self.versions(match["name"]) if match and _NAME.match(match["name"]) else []
+        if match and versions:
             version = int(match["version"]) if match["version"] else versions[-1]
             if version not in versions:
                 raise DspexError(f"no version {version} of {match['name']!r} in {self.root}; "

@@ -17,7 +17,7 @@ import orjson
 
 from dspex_nb._json import to_jsonable
 from dspex_nb.errors import DspexError, InputError, LMError, ParseError
-from dspex_nb.modules.module import Module, Predictor
+from dspex_nb.modules.module import Module, Predictor, _defines
 from dspex_nb.telemetry.endpoint import metrics_asgi_app
 
 MAX_BODY = 1 << 20  # a request body past 1 MiB is refused (413)
@@ -32,7 +32,7 @@ def input_names(program: Module) -> tuple[list[str], list[str]]:
     if isinstance(program, Predictor):
         names = list(program.signature.input_fields)
         return names, names
-    method = program.forward if type(program).forward is not Module.forward else program.aforward
+    method = program.forward if _defines(type(program), "forward") else program.aforward
     params = [p for p in inspect.signature(method).parameters.values()
               if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     return ([p.name for p in params],
