@@ -147,25 +147,17 @@ class Module:
         attribute path: what `dump_state` saves. Parts inside a stateful part are its own."""
         if isinstance(self, Stateful):
             return [("self", self)]
-        found: list[tuple[str, Stateful]] = []
-        seen: set[int] = {id(self)}
-
-        def visit(module: Module, prefix: str) -> None:
-            for name, value in _walk(vars(module), prefix):
-                if id(value) in seen:
-                    continue  # a part shared by two paths is listed once
-                seen.add(id(value))
-                if isinstance(value, Stateful):
-                    found.append((name, value))
-                else:
-                    visit(value, name)
-
-        visit(self, "")
-        return found
+        return [(name, m) for name, m in self._parts(into_stateful=False)
+                if isinstance(m, Stateful)]
 
     def named_modules(self) -> list[tuple[str, Module]]:
         """This module ("self") and every module inside it, each once, with its dotted path."""
-        found: list[tuple[str, Module]] = [("self", self)]
+        return [("self", self), *self._parts(into_stateful=True)]
+
+    def _parts(self, *, into_stateful: bool) -> list[tuple[str, Module]]:
+        """The modules inside this one, depth first, each once (a part shared by two paths is
+        listed under the first); the insides of stateful parts only with `into_stateful`."""
+        found: list[tuple[str, Module]] = []
         seen: set[int] = {id(self)}
 
         def visit(module: Module, prefix: str) -> None:
@@ -173,7 +165,8 @@ class Module:
                 if id(value) not in seen:
                     seen.add(id(value))
                     found.append((name, value))
-                    visit(value, name)
+                    if into_stateful or not isinstance(value, Stateful):
+                        visit(value, name)
 
         visit(self, "")
         return found
