@@ -22,10 +22,7 @@ import argparse
 import asyncio
 import os
 import platform
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,40 +30,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loopback_server import LoopbackServer, free_port
+from loopback_server import LoopbackServer
 
 import dspex_nb as dx
 from dspex_nb._engine import run_sync
-
-
-class Redis:
-    """redis-server on loopback for the length of the benchmark."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="bench-redis-")
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def __enter__(self) -> str:
-        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return self.url
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        self.proc.terminate()
-        self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+from tests.support.redis_server import RedisServer
 
 
 def layers(redis_url: str) -> dict[str, Callable[[], Any]]:
@@ -144,6 +114,14 @@ def evaluation_speedup(make_layer: Callable[[], Any], url: str, examples: int
     return walls[0], walls[1]
 
 
+def measure(name: str, make: Callable[[], Any], url: str, args: argparse.Namespace
+            ) -> tuple[str, float, float, float, float, float]:
+    hit = cpu_per_hit_ms(make, args.n)
+    engine, sync = predict_hit_ms(make, url, min(args.n, 1000))
+    first, second = evaluation_speedup(make, url, args.examples)
+    return name, hit, engine, sync, first, second
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=2000, help="hits per measurement")
@@ -151,13 +129,12 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; n={args.n}, examples={args.examples}")
-    rows = []
-    with Redis() as redis_url, LoopbackServer(latency=0.05) as url:
-        for name, make in layers(redis_url).items():
-            hit = cpu_per_hit_ms(make, args.n)
-            engine, sync = predict_hit_ms(make, url, min(args.n, 1000))
-            first, second = evaluation_speedup(make, url, args.examples)
-            rows.append((name, hit, engine, sync, first, second))
+    redis = RedisServer().start()  # the tests' Redis: loopback, its own folder, no persistence
+    try:
+        with LoopbackServer(latency=0.05) as url:
+            rows = [measure(name, make, url, args) for name, make in layers(redis.url).items()]
+    finally:
+        redis.remove()
     print("| layer | CPU per hit, cache.aget (ms) | CPU per hit through Predict, on the engine "
           "(ms) | same, synchronous (ms) | evaluation, 1st run (s) | 2nd run, all hits (s) "
           "| speed-up |")
