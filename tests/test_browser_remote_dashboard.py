@@ -4,9 +4,6 @@ and "live" again when it is started again on the same port."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -14,41 +11,12 @@ from typing import Any
 import pytest
 
 from tests.support.jupyter_lab import JupyterLab, screenshot
+from tests.support.metrics_app import MetricsApp
 from tests.support.processes import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-ROOT = Path(__file__).resolve().parents[1]
 CALLS = 12
-
-APP = textwrap.dedent('''
-    import pathlib, sys, time
-    import dspex_nb as dx
-    server = dx.telemetry.serve(port=int(sys.argv[1]))
-    qa = dx.Predict("question -> answer", lm=dx.ScriptedLM(lambda r: {"answer": "a"}))
-    print("ready", flush=True)
-    go = pathlib.Path(sys.argv[3])
-    while not go.exists():  # the test says when its dashboard is watching
-        time.sleep(0.05)
-    for i in range(int(sys.argv[2])):
-        time.sleep(0.3)  # an application answering requests as they come
-        qa(question=f"q{i}")
-    time.sleep(3600)
-''')
-
-
-class App:
-    def __init__(self, folder: Path, port: int, calls: int) -> None:
-        (folder / "app.py").write_text(APP)
-        self.go = folder / f"go-{time.monotonic_ns()}"
-        self.proc = subprocess.Popen([sys.executable, str(folder / "app.py"), str(port),
-                                      str(calls), str(self.go)], stdout=subprocess.PIPE,
-                                     text=True, cwd=ROOT)
-        assert self.proc.stdout is not None and self.proc.stdout.readline().strip() == "ready"
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
 
 
 @pytest.fixture
@@ -64,7 +32,7 @@ def _calls(page: Any) -> int | None:
 def test_a_remote_process_shows_live_then_disconnected_then_live_again(
         jupyter_lab: JupyterLab, browser_page: Any, tmp_path: Path, port: int) -> None:
     page = browser_page
-    app = App(tmp_path, port, CALLS)
+    app = MetricsApp(tmp_path, port, CALLS, delay=0.3, wait_for_go=True)
     try:
         jupyter_lab.run_notebook(page, "remote_dashboard.ipynb", [
             "import dspex_nb as dx\n"
@@ -84,13 +52,13 @@ def test_a_remote_process_shows_live_then_disconnected_then_live_again(
         assert seen[-1] == CALLS and len(seen) >= 3, seen  # arrived in steps, live
         assert seen == sorted(seen)
 
-        app.kill()
+        app.stop()
         page.wait_for_selector('.dx-dash [data-state="disconnected"]', timeout=60_000)
         strip = page.query_selector(".dx-dash .sources")
         assert strip is not None and "retrying in" in (strip.text_content() or "")
         screenshot(page, "remote-dashboard-disconnected")
 
-        app = App(tmp_path, port, 3)  # the application restarted, on the same port
+        app = MetricsApp(tmp_path, port, 3, delay=0.3, wait_for_go=True)  # restarted, same port
         app.go.touch()
         page.wait_for_selector('.dx-dash [data-state="live"]', timeout=60_000)
         page.wait_for_function(
@@ -98,4 +66,4 @@ def test_a_remote_process_shows_live_then_disconnected_then_live_again(
                      ?.textContent === '3'""", timeout=60_000)
         screenshot(page, "remote-dashboard-back")
     finally:
-        app.kill()
+        app.stop()

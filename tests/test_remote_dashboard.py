@@ -4,9 +4,6 @@ process is a real one serving `dx.telemetry.serve`."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,42 +13,13 @@ import pytest
 import dspex_nb as dx
 from dspex_nb.telemetry.remote import RemoteMetrics, combined
 from dspex_nb.views.widgets.dashboard import Dashboard
+from tests.support.metrics_app import MetricsApp
 from tests.support.processes import free_port
-
-ROOT = Path(__file__).resolve().parents[1]
-
-APP = textwrap.dedent('''
-    import sys, time
-    import dspex_nb as dx
-    server = dx.telemetry.serve(port=int(sys.argv[1]))
-    lm = dx.ScriptedLM(lambda r: {"answer": "a"}, model=sys.argv[3])
-    qa = dx.Predict("question -> answer", lm=lm)
-    for i in range(int(sys.argv[2])):
-        qa(question=f"q{i}")
-    print("ready", flush=True)
-    time.sleep(3600)
-''')
-
-
-class App:
-    """A process serving its metrics after making `calls` LM calls."""
-
-    def __init__(self, tmp_path: Path, port: int, calls: int, model: str = "scripted") -> None:
-        script = tmp_path / "app.py"
-        script.write_text(APP)
-        self.proc = subprocess.Popen([sys.executable, str(script), str(port), str(calls), model],
-                                     stdout=subprocess.PIPE, text=True, cwd=ROOT)
-        assert self.proc.stdout is not None and self.proc.stdout.readline().strip() == "ready"
-        self.url = f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
 
 
 @pytest.fixture
-def apps(tmp_path: Path) -> Iterator[list[App]]:
-    started: list[App] = []
+def apps(tmp_path: Path) -> Iterator[list[MetricsApp]]:
+    started: list[MetricsApp] = []
     yield started
     for app in started:
         app.stop()
@@ -68,9 +36,9 @@ def _until(check: Callable[[], bool], refresh: Callable[[], object]) -> None:
 
 
 def test_a_dashboard_follows_a_process_that_dies_and_comes_back(
-        tmp_path: Path, apps: list[App]) -> None:
+        tmp_path: Path, apps: list[MetricsApp]) -> None:
     port = free_port()
-    apps.append(App(tmp_path, port, calls=3))
+    apps.append(MetricsApp(tmp_path, port, calls=3))
     board = Dashboard(source=apps[0].url, interval=3600)  # refreshed by hand here
     try:
         _until(lambda: board.stats["totals"]["calls"] == 3, board.refresh)
@@ -82,7 +50,7 @@ def test_a_dashboard_follows_a_process_that_dies_and_comes_back(
         assert board.sources[0]["retry_in_s"] > 0 and board.sources[0]["error"]
         assert board.stats["totals"]["calls"] == 3  # the last figures stay on screen
 
-        apps.append(App(tmp_path, port, calls=5))  # restarted: a new process, same port
+        apps.append(MetricsApp(tmp_path, port, calls=5))  # restarted: a new process, same port
         _until(lambda: board.sources[0]["state"] == "live", board.refresh)
         assert board.stats["totals"]["calls"] == 5
         assert len(board.latency_points) == 5
@@ -90,9 +58,10 @@ def test_a_dashboard_follows_a_process_that_dies_and_comes_back(
         board.close()
 
 
-def test_several_processes_are_summed_with_a_row_each(tmp_path: Path, apps: list[App]) -> None:
-    apps += [App(tmp_path, free_port(), calls=2, model="a"),
-             App(tmp_path, free_port(), calls=4, model="b")]
+def test_several_processes_are_summed_with_a_row_each(
+        tmp_path: Path, apps: list[MetricsApp]) -> None:
+    apps += [MetricsApp(tmp_path, free_port(), calls=2, model="a"),
+             MetricsApp(tmp_path, free_port(), calls=4, model="b")]
     board = Dashboard(source=[a.url for a in apps], interval=3600)
     try:
         _until(lambda: board.stats["totals"]["calls"] == 6, board.refresh)
