@@ -111,7 +111,8 @@ def test_simba_stops_with_a_typed_error_when_no_baseline_example_can_be_scored()
     def broken(example: dx.Example, prediction: dx.Prediction) -> float:
         raise KeyError("label")
 
-    simba = dx.SIMBA(broken, bsize=4, num_candidates=2, max_steps=2, display="none")
+    simba = dx.SIMBA(broken, bsize=4, num_candidates=2, max_steps=2, algorithm="reference",
+                     display="none")
     with pytest.raises(dx.AllFailedError, match=r"all 8 trajectories of the first step "
                                                 r"failed.*metric broken raised KeyError"):
         simba.compile(_yes_program(), trainset=_trainset(4))

@@ -59,7 +59,7 @@ def test_rules_raise_the_score_and_the_input_program_is_unchanged() -> None:
 
 
 def test_calls_per_step_follow_the_formula() -> None:
-    simba = _simba()
+    simba = _simba(algorithm="reference")
     simba.compile(dx.Predict("question -> answer", lm=dx.ScriptedLM(_answer)),
                   trainset=_trainset(20))
     assert simba.result is not None

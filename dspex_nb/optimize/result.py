@@ -6,12 +6,13 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dspex_nb._formats import check, stamp
+from dspex_nb.optimize.selection import SelectionVerdict
 
 if TYPE_CHECKING:
     import pandas as pd
 
 RESULT_FORMAT = "dspex_nb.optimization"
-RESULT_VERSION = 1
+RESULT_VERSION = 2  # 2: verdict, ended_by, StepRecord.val_score
 
 
 @dataclass
@@ -40,16 +41,19 @@ class StepRecord:
     skipped: int = 0  # buckets whose strategy did not apply (no candidate was added)
     lm_calls: int = 0
     rule_calls: int = 0  # LM calls of the prompt model writing rules
+    val_score: float | None = None  # validated: the winner's mean on the selection set
 
 
 @dataclass
 class OptimizationResult:
     optimizer: str
     settings: dict[str, Any]
-    baseline_score: float | None = None  # on the final selection set (trainset or valset)
+    baseline_score: float | None = None  # on the selection set (valset, else trainset)
     final_score: float | None = None
     final_program_id: int = 0
     final_scores: dict[int, float] = field(default_factory=dict)  # program id -> score
+    verdict: SelectionVerdict | None = None  # the final choice against the baseline
+    ended_by: str | None = None  # "max_steps", "budget", "patience", or the stop reason
     steps: list[StepRecord] = field(default_factory=list)
     programs: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> dump_state()
     lm_calls: int = 0
@@ -64,6 +68,7 @@ class OptimizationResult:
         data = asdict(self)
         data["final_scores"] = {str(k): v for k, v in self.final_scores.items()}
         data["programs"] = {str(k): v for k, v in self.programs.items()}
+        data["verdict"] = self.verdict.to_dict() if self.verdict is not None else None
         return stamp(data, RESULT_FORMAT, RESULT_VERSION)
 
     @classmethod
@@ -71,6 +76,8 @@ class OptimizationResult:
         fields = check(data, RESULT_FORMAT, RESULT_VERSION, "optimization result")
         fields["final_scores"] = {int(k): v for k, v in data["final_scores"].items()}
         fields["programs"] = {int(k): v for k, v in data["programs"].items()}
+        if fields.get("verdict") is not None:
+            fields["verdict"] = SelectionVerdict.from_dict(fields["verdict"])
         fields["steps"] = [
             StepRecord(**{**s, "candidates": [CandidateRecord(**c) for c in s["candidates"]]})
             for s in data["steps"]
@@ -91,14 +98,24 @@ class OptimizationResult:
                              "demos": len(c.demos), "dropped_demos": c.dropped_demos})
         return pd.DataFrame(rows)
 
+    @property
+    def max_lm_calls(self) -> int | None:
+        budget: int | None = self.settings.get("max_lm_calls")
+        return budget
+
     def __str__(self) -> str:
-        lines = [f"{self.optimizer}: {len(self.steps)} steps, {self.lm_calls} LM calls, "
+        budget = f" of {self.max_lm_calls}" if self.max_lm_calls is not None else ""
+        ended = f", ended by {self.ended_by}" if self.ended_by and not self.partial else ""
+        lines = [f"{self.optimizer}: {len(self.steps)} steps{ended}, {self.lm_calls}{budget} "
+                 f"LM calls, "
                  f"{self.prompt_tokens + self.completion_tokens} tokens, "
                  f"{self.wall_time_s:.1f} s" + (f" (PARTIAL: {self.stop_reason})"
                                                   if self.partial else "")]
         if self.baseline_score is not None and self.final_score is not None:
             lines.append(f"  baseline {self.baseline_score:.3f} -> final {self.final_score:.3f} "
                          f"(program {self.final_program_id})")
+        if self.verdict is not None:
+            lines.append(f"  {self.verdict.message}")
         for s in self.steps:
             lines.append(f"  step {s.step}: winner {s.winner_id} ({s.winner_score:.3f}), "
                          f"best so far {s.best_so_far_id} ({s.best_so_far_score:.3f}), "

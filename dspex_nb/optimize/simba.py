@@ -6,6 +6,15 @@ smaller batch; a strategy that does not apply adds no candidate; programs with s
 work (each LM gets its own sampling variants); every LM call runs on the async core with
 `concurrency` in flight; each step is recorded in full and can be checkpointed and resumed;
 an interrupt returns the best program found so far.
+
+Two algorithms. `algorithm="reference"` is the above. `algorithm="validated"` (the default)
+keeps the candidate search but chooses differently: each step's winner, when it beat the
+baseline on its mini-batch, is scored on a validation set (the valset, or a third of the
+trainset held out); the run stops early when `patience` steps bring no validation gain; and
+the best candidate is returned only if it beats the baseline beyond noise on that set (paired
+bootstrap interval above zero), else the baseline is, and the result says so. Both respect
+`max_lm_calls`: a step starts only if its estimated cost, and what the final choice needs,
+fit in what is left.
 """
 
 from __future__ import annotations
@@ -40,11 +49,14 @@ from dspex_nb.modules.module import Module
 from dspex_nb.modules.predict import Predict
 from dspex_nb.optimize.result import CandidateRecord, OptimizationResult, StepRecord
 from dspex_nb.optimize.rules import RULE_SIGNATURE, describe_program
+from dspex_nb.optimize.selection import judge
 from dspex_nb.primitives import Example
 from dspex_nb.telemetry.spans import Span, emit, span
 from dspex_nb.views import registry as live_views
 
 CHECKPOINT_FORMAT = "dspex_nb.simba_checkpoint"
+ALGORITHMS = ("validated", "reference")
+HOLDOUT_MIN = 30  # below this many examples, no validation third is held out of the trainset
 
 
 @dataclass
@@ -73,6 +85,8 @@ class SIMBA:
                  temperature_for_candidates: float = 0.2, seed: int = 0,
                  concurrency: int = 16, demo_input_field_maxlen: int = 100_000,
                  strategies: Sequence[str] = ("append_rule", "append_demo"),
+                 algorithm: str = "validated", max_lm_calls: int | None = None,
+                 patience: int = 3, confidence: float = 0.95,
                  display: str | bool = "auto"):
         checks.metric_takes_trace("metric", metric)
         self.metric = metric
@@ -97,6 +111,12 @@ class SIMBA:
             raise ArgumentError(f"strategies must be a non-empty list of 'append_rule' and/or "
                                 f"'append_demo', not {strategies!r}")
         self.strategies = tuple(strategies)
+        self.algorithm = checks.one_of("algorithm", algorithm, ALGORITHMS)
+        self.max_lm_calls = checks.whole_number("max_lm_calls", max_lm_calls, optional=True)
+        self.patience = checks.whole_number("patience", patience)
+        self.confidence = checks.finite_number("confidence", confidence)
+        if not 0 < self.confidence < 1:
+            raise ArgumentError(f"confidence must be between 0 and 1, not {confidence!r}")
         self.display = live_views.check_display(display)
         self.result: OptimizationResult | None = None
         self._stop_requests: list[Callable[[str], None]] = []
@@ -109,7 +129,9 @@ class SIMBA:
                 "temperature_for_sampling": self.temperature_for_sampling,
                 "temperature_for_candidates": self.temperature_for_candidates,
                 "seed": self.seed, "concurrency": self.concurrency,
-                "strategies": list(self.strategies)}
+                "strategies": list(self.strategies), "algorithm": self.algorithm,
+                "max_lm_calls": self.max_lm_calls, "patience": self.patience,
+                "confidence": self.confidence}
 
     # -- entry points ----------------------------------------------------------------------
     def compile(self, program: Module | None = None, *, trainset: Any, valset: Any = None,
@@ -169,6 +191,14 @@ class _Run:
         self.s = simba
         self.metric_name = metric_name(simba.metric)
         self.metrics = {self.metric_name: simba.metric}
+        self.validated = simba.algorithm == "validated"
+        self.selected_on = "valset" if valset is not None else "trainset"
+        if self.validated and valset is None and len(trainset) >= HOLDOUT_MIN:
+            held = set(random.Random(simba.seed).sample(range(len(trainset)),
+                                                        len(trainset) // 3))
+            valset = [e for i, e in enumerate(trainset) if i in held]
+            trainset = [e for i, e in enumerate(trainset) if i not in held]
+            self.selected_on = "held-out trainset"
         self.trainset = trainset
         self.valset = valset
         self.bsize = simba.bsize
@@ -184,6 +214,11 @@ class _Run:
         self.programs: dict[int, Module] = {0: student.deepcopy()}
         self.scores: dict[int, list[float]] = {0: []}
         self.winners: list[int] = [0]
+        # per-example scores on the selection set (valset, else trainset), by program id
+        self.selection: dict[int, list[float]] = {}
+        self.stale = 0  # validated: steps since the best validation score last rose
+        self.program_runs = 0  # program runs made, and their LM calls: the cost of one run
+        self.program_run_calls = 0
         self.next_step = 0
         self.rule_calls = 0
         self.result = OptimizationResult(optimizer="SIMBA", settings=simba.settings)
@@ -211,8 +246,16 @@ class _Run:
 
     # -- the loop ----------------------------------------------------------------------------
     async def execute(self, checkpoint: Path | None) -> Module:
+        self.check_budget()
         try:
-            while self.next_step < self.s.max_steps and self.stop_reason is None:
+            if self.validated and 0 not in self.selection:
+                self.step_task = asyncio.ensure_future(self.score_on_selection(0))
+                await self.step_task
+            while self.stop_reason is None:
+                ended_by = self.end_condition()
+                if ended_by is not None:
+                    self.result.ended_by = ended_by
+                    break
                 self.step_task = asyncio.ensure_future(self.step(self.next_step))
                 try:
                     await self.step_task
@@ -227,10 +270,64 @@ class _Run:
             self.stop_reason = self.stop_reason or "cancelled"
         if self.stop_reason is not None:
             self.result.partial = True
-            self.result.stop_reason = self.stop_reason
+            self.result.stop_reason = self.result.ended_by = self.stop_reason
+            if self.validated and 0 in self.selection:
+                return self.choose_validated()
             best = self.best_program_id()
             return self.finish(best, None)
+        if self.validated:
+            return self.choose_validated()
         return await self.select_final()
+
+    # -- budget and early stopping -----------------------------------------------------------
+    def calls_per_run(self) -> float:
+        """LM calls one program run makes: measured once there are runs, else one per
+        predictor (a first guess)."""
+        if self.program_runs:
+            return self.program_run_calls / self.program_runs
+        return float(max(1, len(list(self.student.named_predictors()))))
+
+    def step_cost(self) -> int:
+        """Estimated LM calls of one step: trajectories, candidates and the baseline on the
+        batch, rule calls, and (validated) the winner on the selection set."""
+        c, b = int(self.s.num_candidates), int(self.bsize)
+        runs = b * c + (c + 1) * b + (len(self.selection_set()) if self.validated else 0)
+        rules = c if "append_rule" in self.s.strategies else 0
+        return math.ceil(runs * self.calls_per_run()) + rules
+
+    def final_cost(self) -> int:
+        """Estimated LM calls of the reference's final choice (validated scores as it goes)."""
+        if self.validated:
+            return 0
+        finalists = min(int(self.s.num_candidates) + 1, len(set(self.winners)) + 1)
+        return math.ceil(finalists * len(self.selection_set()) * self.calls_per_run())
+
+    def check_budget(self) -> None:
+        """A budget that cannot pay for one step is a mistake to report now, not a run that
+        returns the unchanged program after spending it."""
+        budget = self.s.max_lm_calls
+        if budget is None or self.next_step > 0:
+            return
+        first = self.step_cost() + self.final_cost() + (
+            math.ceil(len(self.selection_set()) * self.calls_per_run()) if self.validated else 0)
+        if first > budget:
+            raise ArgumentError(
+                f"max_lm_calls={budget} cannot pay for one step: about {first} LM calls (bsize "
+                f"{self.bsize} x num_candidates {self.s.num_candidates}, and "
+                f"{len(self.selection_set())} examples to choose on); raise max_lm_calls or "
+                f"lower bsize / num_candidates")
+
+    def end_condition(self) -> str | None:
+        """Why the run should not start another step, or None to go on."""
+        if self.next_step >= self.s.max_steps:
+            return "max_steps"
+        budget = self.s.max_lm_calls
+        if budget is not None and (self.result.lm_calls + self.step_cost() + self.final_cost()
+                                   > budget):
+            return "budget"
+        if self.validated and self.stale >= self.s.patience:
+            return "patience"
+        return None
 
     async def step(self, t: int) -> None:
         batch = self.next_batch()
@@ -279,18 +376,72 @@ class _Run:
         winner = max((r for _, r in entries if r.strategy != "baseline"),
                      key=lambda r: r.score or 0.0, default=entries[0][1])
         self.winners.append(winner.program_id)
+        val_score = None
+        if self.validated:
+            val_score = await self.validate_winner(winner, entries[0][1])
         best = self.best_program_id()
         step_record = StepRecord(
             step=t, batch=batch, candidates=[r for _, r in entries],
             winner_id=winner.program_id, winner_score=winner.score or 0.0,
             best_so_far_id=best, best_so_far_score=self.mean(best), skipped=skipped,
-            lm_calls=self.result.lm_calls - lm_calls_before, rule_calls=self.rule_calls)
+            lm_calls=self.result.lm_calls - lm_calls_before, rule_calls=self.rule_calls,
+            val_score=val_score)
         self.result.steps.append(step_record)
+        val_best = self.best_on_selection()
         emit("optimization.step", step=t, winner_id=step_record.winner_id,
              winner_score=step_record.winner_score, best_so_far_id=best,
              best_so_far_score=step_record.best_so_far_score,
              baseline_score=entries[0][1].score, baseline_mean=self.mean(0),
-             max_steps=self.s.max_steps)
+             max_steps=self.s.max_steps, val_score=val_score,
+             val_best_id=val_best, val_best_score=(self.selection_mean(val_best)
+                                                   if val_best is not None else None),
+             lm_calls=self.result.lm_calls, max_lm_calls=self.s.max_lm_calls)
+
+    async def validate_winner(self, winner: CandidateRecord, baseline: CandidateRecord
+                              ) -> float | None:
+        """Score the step's winner on the selection set, if it beat the baseline on the
+        batch (else it is not worth the calls); count a step without a new best as stale."""
+        best_before = self.best_on_selection()
+        before = self.selection_mean(best_before) if best_before is not None else -1.0
+        if winner.program_id == 0 or (winner.score or 0.0) <= (baseline.score or 0.0):
+            self.stale += 1
+            return None
+        await self.score_on_selection(winner.program_id)
+        score = self.selection_mean(winner.program_id)
+        self.stale = 0 if score > before else self.stale + 1
+        return score
+
+    def selection_set(self) -> list[Example]:
+        return self.valset if self.valset is not None else self.trainset
+
+    async def score_on_selection(self, pid: int) -> None:
+        examples = self.selection_set()
+        runs = await self.gather([self.run(self.programs[pid], i, pid, examples)
+                                  for i in range(len(examples))])
+        self.require_scores(runs, "examples of the baseline" if pid == 0
+                            else "examples of the selection set")
+        self.selection[pid] = [r.score for r in runs]
+
+    def selection_mean(self, pid: int) -> float:
+        values = self.selection[pid]
+        return sum(values) / len(values)
+
+    def best_on_selection(self) -> int | None:
+        """The highest mean on the selection set; ties go to the earlier program."""
+        if not self.selection:
+            return None
+        return max(self.selection, key=lambda pid: (self.selection_mean(pid), -pid))
+
+    def choose_validated(self) -> Module:
+        best = self.best_on_selection()
+        assert best is not None
+        verdict = judge(self.selection[0], self.selection[best], candidate_id=best,
+                        selected_on=self.selected_on, confidence=self.s.confidence,
+                        fall_back=True, seed=self.s.seed)
+        self.result.verdict = verdict
+        self.result.final_scores = {pid: self.selection_mean(pid) for pid in self.selection}
+        self.result.baseline_score = self.selection_mean(0)
+        return self.finish(verdict.returned_id, self.selection_mean(verdict.returned_id))
 
     async def make_candidate(self, bucket: list[Trajectory], p10: float, p90: float
                              ) -> tuple[Module, CandidateRecord] | None:
@@ -437,12 +588,17 @@ class _Run:
 
         return list(await asyncio.gather(*(bounded(r) for r in runs)))
 
-    async def run(self, program: Module, index: int, program_id: int) -> Trajectory:
-        """One trajectory, through the runner the harness uses; counted in the totals."""
+    async def run(self, program: Module, index: int, program_id: int,
+                  examples: list[Example] | None = None) -> Trajectory:
+        """One trajectory on `examples[index]` (the trainset by default), through the runner
+        the harness uses; counted in the totals."""
         names = {id(p): name for name, p in program.named_predictors()}
-        result = await run_trial(program, self.trainset[index], index, self.metrics,
+        example = (self.trainset if examples is None else examples)[index]
+        result = await run_trial(program, example, index, self.metrics,
                                  span_kind="trajectory", program_id=program_id)
         self.count(result.usage)
+        self.program_runs += 1
+        self.program_run_calls += result.usage.calls
         calls = [(names.get(c.predictor_id or -1, c.signature), c.inputs, c.outputs)
                  for c in result.trace]
         feedback = next(iter(result.feedback.values()), "") or result.error or ""
@@ -475,27 +631,27 @@ class _Run:
 
     # -- final selection ---------------------------------------------------------------------
     async def select_final(self) -> Module:
-        examples = self.valset if self.valset is not None else self.trainset
+        examples = self.selection_set()
         m = len(self.winners) - 1
         n = self.s.num_candidates + 1
         picks = [0] * n if m < 1 else [round(i * m / (n - 1)) for i in range(n)]
         candidates = list(dict.fromkeys(self.winners[p] for p in picks))
         if 0 not in candidates:
             candidates.insert(0, 0)
-        scores: dict[int, float] = {}
-        saved = self.trainset
-        self.trainset = examples
-        try:
-            for pid in candidates:
-                runs = await self.gather([self.run(self.programs[pid], i, pid)
-                                          for i in range(len(examples))])
-                self.require_scores(runs, "examples of the baseline")
-                scores[pid] = sum(r.score for r in runs) / len(runs)
-        finally:
-            self.trainset = saved
+        if self.s.max_lm_calls is not None:  # as many finalists as the budget still pays for
+            each = len(examples) * self.calls_per_run()
+            left = self.s.max_lm_calls - self.result.lm_calls
+            candidates = candidates[:max(1, int(left // each))]
+        for pid in candidates:
+            await self.score_on_selection(pid)
+        scores = {pid: self.selection_mean(pid) for pid in candidates}
         best = max(candidates, key=lambda pid: (scores[pid], -candidates.index(pid)))
         self.result.final_scores = scores
         self.result.baseline_score = scores[0]
+        self.result.verdict = judge(self.selection[0], self.selection[best], candidate_id=best,
+                                    selected_on=self.selected_on,
+                                    confidence=self.s.confidence, fall_back=False,
+                                    seed=self.s.seed)
         return self.finish(best, scores[best])
 
     def finish(self, best: int, score: float | None) -> Module:
@@ -516,6 +672,9 @@ class _Run:
             "programs": {str(pid): p.dump_state() for pid, p in self.programs.items()},
             "scores": {str(pid): s for pid, s in self.scores.items()},
             "winners": self.winners,
+            "selection": {str(pid): s for pid, s in self.selection.items()},
+            "stale": self.stale, "program_runs": self.program_runs,
+            "program_run_calls": self.program_run_calls,
             "result": {**self.result.to_dict(),
                        "wall_time_s": self.result.wall_time_s
                        + time.perf_counter() - self.started},
@@ -524,9 +683,10 @@ class _Run:
 
     def restore(self, path: Path) -> None:
         state = check(orjson.loads(path.read_bytes()), CHECKPOINT_FORMAT, 1, "SIMBA checkpoint")
-        mine = {k: v for k, v in self.s.settings.items() if k != "max_steps"}
-        theirs = {k: v for k, v in state["settings"].items() if k != "max_steps"}
-        if mine != theirs:  # max_steps may grow: resuming can continue a run for longer
+        growable = ("max_steps", "max_lm_calls")  # resuming may continue a run for longer
+        mine = {k: v for k, v in self.s.settings.items() if k not in growable}
+        theirs = {k: v for k, v in state["settings"].items() if k not in growable}
+        if mine != theirs:
             raise ArgumentError(f"{path} was written with other settings: "
                                 f"{state['settings']}; resume with the same SIMBA settings")
         self.next_step, self.cursor, self.order = (state["next_step"], state["cursor"],
@@ -537,6 +697,10 @@ class _Run:
                          for pid, s in state["programs"].items()}
         self.scores = {int(pid): s for pid, s in state["scores"].items()}
         self.winners = state["winners"]
+        self.selection = {int(pid): s for pid, s in state.get("selection", {}).items()}
+        self.stale = state.get("stale", 0)
+        self.program_runs = state.get("program_runs", 0)
+        self.program_run_calls = state.get("program_run_calls", 0)
         self.result = OptimizationResult.from_dict(state["result"])
         self.result.settings = self.s.settings  # max_steps may have grown
         self.started = time.perf_counter()
