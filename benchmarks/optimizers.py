@@ -101,11 +101,14 @@ def banking77() -> Task:
         rows = [{"text": r["text"], "intent": r["category"]} for r in csv.DictReader(f)
                 if r["category"] in intents]
 
+    global Intent  # string annotations resolve in the module's scope
+    Intent = Literal[tuple(intents)]  # type: ignore[valid-type]
+
     class Classify(dx.Signature):
         """Classify the banking customer's message into one of the intents."""
 
         text: str = dx.InputField()
-        intent: Literal[tuple(intents)] = dx.OutputField()  # type: ignore[valid-type]
+        intent: Intent = dx.OutputField()  # type: ignore[valid-type]
 
     def intent_match(example: Any, prediction: Any, trace: Any = None) -> float:
         return float(example.intent == prediction.intent)
@@ -160,6 +163,8 @@ def squad() -> Task:
     return Task("squad", "SQuAD v1.1 Super_Bowl_50, paragraph given, token F1, Predict",
                 lambda: dx.Predict(Answer), answer_f1, _split(rows), ("context", "question"))
 
+
+Intent: Any = str  # banking77() sets the ten intents' Literal
 
 TASKS = {"sst2": sst2, "banking77": banking77, "gsm8k": gsm8k, "squad": squad}
 

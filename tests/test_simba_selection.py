@@ -1,0 +1,176 @@
+"""SIMBA's final choice and budget, pinned with a scripted LM: the validated algorithm returns
+a candidate only when it beats the baseline beyond noise, and says so when it does not."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+
+import pytest
+
+import dspex_nb as dx
+from dspex_nb.lm import LMRequest
+from dspex_nb.optimize import SIMBA, OptimizationResult
+
+RULE = "RULE: if the module receives a question, it should answer yes."
+
+
+def _scripted(helped: Callable[[str], bool]) -> dx.ScriptedLM:
+    """A model that says "yes" (right) when the rule is in its instructions and `helped(question)`,
+    or by luck when sampling; the rule writer always writes RULE."""
+
+    def answer(request: LMRequest) -> dict[str, object]:
+        props = list((request.response_schema or {}).get("properties", {}))
+        if "module_advice" in props:
+            names = json.loads(request.messages[-1]["content"].split("module_names: ")[1])
+            return {"discussion": "the better run said yes",
+                    "module_advice": dict.fromkeys(names, RULE)}
+        question = request.messages[-1]["content"]
+        if "RULE" in request.messages[0]["content"] and helped(question):
+            return {"answer": "yes"}
+        if request.params.get("temperature") == 1.0:
+            seed = f"{request.sample_id}|{question}"
+            return {"answer": "yes" if random.Random(seed).random() < 0.5 else "no"}
+        return {"answer": "no"}
+
+    return dx.ScriptedLM(answer)
+
+
+def _examples(prefix: str, n: int) -> list[dx.Example]:
+    return [dx.Example(question=f"{prefix}{i}", answer="yes").with_inputs("question")
+            for i in range(n)]
+
+
+def _simba(**options: object) -> SIMBA:
+    settings: dict[str, object] = {"bsize": 8, "num_candidates": 3, "max_steps": 3,
+                                   "strategies": ["append_rule"], "display": "none"}
+    settings.update(options)
+    return SIMBA(dx.metrics.answer_exact_match, **settings)  # type: ignore[arg-type]
+
+
+def _compile(simba: SIMBA, helped: Callable[[str], bool], *, train: int = 20,
+             val: int | None = 20) -> tuple[dx.Module, OptimizationResult]:
+    program = dx.Predict("question -> answer", lm=_scripted(helped))
+    valset = _examples("v", val) if val is not None else None
+    optimized = simba.compile(program, trainset=_examples("t", train), valset=valset)
+    assert simba.result is not None
+    return optimized, simba.result
+
+
+def test_validated_returns_a_candidate_that_beats_the_baseline_beyond_noise() -> None:
+    optimized, result = _compile(_simba(), lambda q: True)
+    assert result.verdict is not None
+    assert result.verdict.beat_baseline
+    assert result.verdict.ci[0] > 0
+    assert result.final_program_id == result.verdict.candidate_id != 0
+    assert RULE in optimized.instructions
+    assert "beat the baseline on the valset (20 examples)" in result.verdict.message
+
+
+def test_validated_returns_the_baseline_when_the_gain_is_within_noise() -> None:
+    # the rule helps on every training question but on one validation question of twenty
+    optimized, result = _compile(_simba(), lambda q: q.startswith("question: t")
+                                 or q == "question: v0")
+    verdict = result.verdict
+    assert verdict is not None
+    assert not verdict.beat_baseline
+    assert verdict.candidate_id != 0
+    assert verdict.delta == pytest.approx(0.05)
+    assert result.final_program_id == verdict.returned_id == 0
+    assert RULE not in optimized.instructions
+    assert verdict.message.startswith("no candidate beat the baseline beyond noise")
+    assert verdict.message.endswith("returning the baseline")
+    assert verdict.message in str(result)
+
+
+def test_the_winner_is_validated_only_when_it_beat_the_baseline_on_its_batch() -> None:
+    # the rule helps only on validation questions: on the batch no candidate beats the baseline
+    _, result = _compile(_simba(), lambda q: q.startswith("question: v"))
+    assert result.verdict is not None
+    assert all(s.val_score is None for s in result.steps)
+    assert result.verdict.candidate_id == 0
+    assert "no candidate scored above the baseline" in result.verdict.message
+
+
+def test_validated_stops_after_patience_steps_without_a_validation_gain() -> None:
+    _, result = _compile(_simba(max_steps=20, patience=2), lambda q: False)
+    assert len(result.steps) == 2
+    assert result.ended_by == "patience"
+    assert not result.partial
+
+
+def test_validated_holds_out_a_third_of_the_trainset_when_there_is_no_valset() -> None:
+    _, result = _compile(_simba(max_steps=1), lambda q: True, train=30, val=None)
+    assert result.verdict is not None
+    assert result.verdict.selected_on == "held-out trainset"
+    assert result.verdict.n == 10
+    assert all(0 <= i < 20 for s in result.steps for i in s.batch)
+
+
+def test_validated_chooses_on_the_trainset_when_it_is_too_small_to_split() -> None:
+    _, result = _compile(_simba(max_steps=1), lambda q: True, train=20, val=None)
+    assert result.verdict is not None
+    assert (result.verdict.selected_on, result.verdict.n) == ("trainset", 20)
+
+
+def test_the_reference_reports_its_verdict_but_keeps_its_choice() -> None:
+    optimized, result = _compile(_simba(algorithm="reference"),
+                                 lambda q: q.startswith("question: t") or q == "question: v0")
+    assert result.verdict is not None
+    assert not result.verdict.beat_baseline
+    assert result.final_program_id == result.verdict.candidate_id != 0  # no fall-back
+    assert RULE in optimized.instructions
+    assert "did not beat the baseline beyond noise" in result.verdict.message
+
+
+def test_a_validated_step_adds_the_winner_on_the_selection_set_to_the_formula() -> None:
+    _, result = _compile(_simba(max_steps=1), lambda q: True)
+    step = result.steps[0]
+    assert step.val_score == 1.0
+    k = len(step.candidates)
+    assert step.lm_calls == 8 * 3 + k * 8 + step.rule_calls + 20
+
+
+@pytest.mark.parametrize("algorithm", ["validated", "reference"])
+def test_max_lm_calls_bounds_the_whole_run(algorithm: str) -> None:
+    _, result = _compile(_simba(algorithm=algorithm, max_steps=50, max_lm_calls=400,
+                                patience=50), lambda q: True)
+    assert result.lm_calls <= 400
+    assert result.ended_by == "budget"
+    assert len(result.steps) >= 2
+    assert f"{result.lm_calls} of 400 LM calls" in str(result)
+
+
+def test_a_budget_too_small_for_one_step_is_an_argument_error() -> None:
+    simba = _simba(max_lm_calls=50)
+    with pytest.raises(dx.ArgumentError, match=r"max_lm_calls=50 cannot pay for one step"):
+        _compile(simba, lambda q: True)
+
+
+def test_the_step_event_reports_calls_spent_against_the_budget() -> None:
+    seen: list[dict[str, object]] = []
+    handler = dx.telemetry.attach(lambda e: seen.append(e.attrs),
+                                  events=["optimization.step"])
+    try:
+        _, result = _compile(_simba(max_steps=2, max_lm_calls=1000), lambda q: True)
+    finally:
+        dx.telemetry.detach(handler)
+    assert [e["max_lm_calls"] for e in seen] == [1000, 1000]
+    assert seen[-1]["lm_calls"] == result.lm_calls
+    assert seen[-1]["val_best_score"] == 1.0
+
+
+def test_the_verdict_round_trips_with_the_result() -> None:
+    _, result = _compile(_simba(max_steps=1), lambda q: True)
+    again = OptimizationResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again == result
+    assert again.verdict is not None
+    assert again.verdict.ci == result.verdict.ci  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("options", [{"algorithm": "greedy"}, {"max_lm_calls": 0},
+                                     {"patience": 0}, {"confidence": 1.5}])
+def test_bad_selection_settings_are_argument_errors(options: dict[str, object]) -> None:
+    with pytest.raises(dx.ArgumentError):
+        _simba(**options)
