@@ -3,8 +3,10 @@ a candidate only when it beats the baseline beyond noise, and says so when it do
 
 from __future__ import annotations
 
+import io
 import json
 import random
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -174,3 +176,33 @@ def test_the_verdict_round_trips_with_the_result() -> None:
 def test_bad_selection_settings_are_argument_errors(options: dict[str, object]) -> None:
     with pytest.raises(dx.ArgumentError):
         _simba(**options)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_sees_calls_against_the_budget_and_the_verdict(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    _, result = _compile(_simba(max_steps=1, max_lm_calls=500, display="text"),
+                         lambda q: q.startswith("question: t") or q == "question: v0")
+    lines = terminal.getvalue().splitlines()
+    assert lines[0].startswith("step 1/1: winner ")
+    assert lines[0].endswith(f"{result.lm_calls} of 500 LM calls")
+    assert "validation 0.050" in lines[0]
+    assert lines[1] == result.verdict.message  # type: ignore[union-attr]
+    assert lines[1].endswith("returning the baseline")
+
+
+def test_the_chart_status_names_the_validation_best_and_the_calls_spent() -> None:
+    from dspex_nb.views.widgets.optimization_chart import step_status
+
+    status = step_status({"step": 1, "max_steps": 8, "best_so_far_score": 0.5,
+                          "val_best_score": 0.625, "lm_calls": 412, "max_lm_calls": 1000})
+    assert status == "step 2 of 8: best on validation 0.625, 412 of 1000 LM calls"
+    reference = step_status({"step": 0, "max_steps": 8, "best_so_far_score": 0.5,
+                             "val_best_score": None, "lm_calls": 90, "max_lm_calls": None})
+    assert reference == "step 1 of 8: best so far 0.500, 90 LM calls"

@@ -102,10 +102,21 @@ class OptimizationLog(_TerminalView):
         if not self.mine(event):
             return
         a = event.attrs
+        budget = a.get("max_lm_calls")
+        spent = f"{a['lm_calls']} of {budget}" if budget is not None else f"{a['lm_calls']}"
+        validated = (f", validation {a['val_score']:.3f}" if a.get("val_score") is not None
+                     else "")
         self.stream.write(f"step {a['step'] + 1}/{a['max_steps']}: winner {a['winner_id']} "
-                          f"({a['winner_score']:.3f}), best so far {a['best_so_far_id']} "
-                          f"({a['best_so_far_score']:.3f}), baseline {a['baseline_mean']:.3f}\n")
+                          f"({a['winner_score']:.3f}{validated}), best so far "
+                          f"{a['best_so_far_id']} ({a['best_so_far_score']:.3f}), baseline "
+                          f"{a['baseline_mean']:.3f}, {spent} LM calls\n")
         self.stream.flush()
+
+    def _close(self) -> None:
+        verdict = self.run.result.verdict
+        if verdict is not None:
+            self.stream.write(verdict.message + "\n")
+            self.stream.flush()
 
 
 class ExperimentLog(_TerminalView):

@@ -38,6 +38,18 @@ def best_program_view(run: OptimizationProgress, program_id: int) -> dict[str, A
     return view
 
 
+def calls_text(spent: int, budget: int | None) -> str:
+    return f"{spent} of {budget} LM calls" if budget is not None else f"{spent} LM calls"
+
+
+def step_status(a: dict[str, Any]) -> str:
+    """The status line after a step: where the run is, its best, and the calls spent."""
+    best = (f"best on validation {a['val_best_score']:.3f}" if a.get("val_best_score")
+            is not None else f"best so far {a['best_so_far_score']:.3f}")
+    return (f"step {a['step'] + 1} of {a['max_steps']}: {best}, "
+            f"{calls_text(a['lm_calls'], a.get('max_lm_calls'))}")
+
+
 class LiveOptimizationChart(LiveView):
     """The notebook view of a running optimization: shows the chart, feeds it from events."""
 
@@ -63,8 +75,7 @@ class LiveOptimizationChart(LiveView):
                                             {"step": a["step"], "score": a["best_so_far_score"]}]
                     self.chart.baseline = a["baseline_mean"]
                     self.chart.best_program = best_program_view(self.run, a["best_so_far_id"])
-                    self.chart.status = (f"step {a['step'] + 1} of {a['max_steps']}: best so "
-                                         f"far {a['best_so_far_score']:.3f}")
+                    self.chart.status = step_status(a)
 
     def _show(self) -> None:
         from IPython.display import display
@@ -73,9 +84,16 @@ class LiveOptimizationChart(LiveView):
 
     def _close(self) -> None:
         result = self.run.result
-        if result.final_score is not None:
+        spent = calls_text(result.lm_calls, result.max_lm_calls)
+        if result.verdict is not None:
+            self.chart.status = (f"{'stopped' if result.partial else 'done'}: "
+                                 f"{result.verdict.message} ({spent})")
+            self.chart.best_program = best_program_view(self.run, result.final_program_id)
+        elif result.final_score is not None:
             self.chart.status = (f"done: baseline {result.baseline_score:.3f} -> final "
-                                 f"{result.final_score:.3f} (program {result.final_program_id})")
+                                 f"{result.final_score:.3f} (program "
+                                 f"{result.final_program_id}, {spent})")
             self.chart.best_program = best_program_view(self.run, result.final_program_id)
         elif result.partial:
-            self.chart.status = f"stopped ({result.stop_reason}): best program so far returned"
+            self.chart.status = (f"stopped ({result.stop_reason}, {spent}): best program so "
+                                 f"far returned")
