@@ -234,6 +234,41 @@ def _strategy_gains(result: Any) -> dict[str, Any]:
             for s, g in gains.items()}
 
 
+def selection_study(task: Task, row: dict[str, Any], store: Path) -> dict[str, Any]:
+    """Would choosing on the trainset (as DSPy's SIMBA does) have picked another finalist than
+    choosing on the validation split, and how does each choice do on dev? The finalists are
+    rebuilt from the run's saved programs; the train-set pick is scored on dev when it
+    differs (the validation pick's dev score is the run's "after")."""
+    import dspex_nb as dx
+
+    result = dx.Experiment.load(row["experiment"], store=dx.ExperimentStore(store)
+                                ).optimization("optimized")
+    assert result is not None
+    examples = {name: [dx.Example(**r).with_inputs(*task.inputs) for r in rows]
+                for name, rows in task.splits.items()}
+    metric = task.metric.__name__
+    finalists = [int(k) for k in row["selection"]["final_scores"]]
+    train: dict[int, float] = {}
+    for pid in finalists:
+        program = task.make_program().load_state(result.programs[pid])
+        train[pid] = dx.evaluate(program, examples["train"], [task.metric], concurrency=2,
+                                 display="none")[metric].mean
+    train_pick = max(finalists, key=lambda pid: (train[pid], -finalists.index(pid)))
+    val_pick = row["final_program"]
+    out = {"task": task.name, "config": row["config"], "seed": row["seed"],
+           "budget": row["budget"], "train_scores": train,
+           "val_scores": row["selection"]["final_scores"], "train_pick": train_pick,
+           "val_pick": val_pick, "differ": train_pick != val_pick,
+           "dev_val_pick": row["after"], "dev_baseline": row["before"]}
+    if train_pick != val_pick:
+        program = task.make_program().load_state(result.programs[train_pick])
+        out["dev_train_pick"] = dx.evaluate(program, examples["dev"], [task.metric],
+                                            concurrency=2, display="none")[metric].mean
+    else:
+        out["dev_train_pick"] = row["after"]
+    return out
+
+
 def load_log(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
@@ -273,6 +308,9 @@ def main() -> None:
     parser.add_argument("--log", type=Path, default=LOG)
     parser.add_argument("--store", type=Path, default=ROOT / ".dspex" / "bench-experiments")
     parser.add_argument("--table", action="store_true", help="print the table and stop")
+    parser.add_argument("--selection-study", action="store_true",
+                        help="for logged runs of the chosen configs: train-set vs validation "
+                             "choice of the final program (log: *_selection.jsonl)")
     args = parser.parse_args()
     if args.table:
         print(table(load_log(args.log)))
@@ -281,6 +319,19 @@ def main() -> None:
     import dspex_nb as dx
 
     dx.configure(lm=dx.LocalLM())
+    if args.selection_study:
+        study_log = args.log.with_name(args.log.stem + "_selection.jsonl")
+        studied = {(r["task"], r["config"], r["seed"], r["budget"])
+                   for r in load_log(study_log)}
+        for row in load_log(args.log):
+            key = (row["task"], row["config"], row["seed"], row["budget"])
+            if (row["task"] in args.tasks.split(",") and row["config"] in args.configs.split(",")
+                    and key not in studied):
+                study = selection_study(TASKS[row["task"]](), row, args.store)
+                with study_log.open("a") as f:
+                    f.write(json.dumps(study, default=str) + "\n")
+                print(json.dumps(study, default=str), flush=True)
+        return
     args.log.parent.mkdir(parents=True, exist_ok=True)
     done = {(r["task"], r["config"], r["seed"], r["budget"]) for r in load_log(args.log)}
     for name in args.tasks.split(","):
