@@ -206,3 +206,37 @@ def test_the_chart_status_names_the_validation_best_and_the_calls_spent() -> Non
     reference = step_status({"step": 0, "max_steps": 8, "best_so_far_score": 0.5,
                              "val_best_score": None, "lm_calls": 90, "max_lm_calls": None})
     assert reference == "step 1 of 8: best so far 0.500, 90 LM calls"
+
+
+def _bad_rule_writer() -> dx.ScriptedLM:
+    """Advice keyed by something other than the module's name, as SmolLM2-135M writes it."""
+    def answer(r: LMRequest) -> dict[str, object]:
+        if "module_advice" in str(r.response_schema):
+            return {"discussion": "d", "module_advice": {"intent": "x"}}
+        lucky = r.params.get("temperature") == 1.0 and random.Random(
+            f"{r.sample_id}{r.messages}").random() < 0.5
+        return {"answer": "yes" if lucky else "no"}
+
+    return dx.ScriptedLM(answer)
+
+
+def test_validated_gives_up_rules_the_prompt_model_cannot_write() -> None:
+    lm = _bad_rule_writer()
+    simba = _simba(max_steps=4, patience=10)
+    simba.compile(dx.Predict("question -> answer", lm=lm), trainset=_examples("t", 20),
+                  valset=_examples("v", 20))
+    result = simba.result
+    assert result is not None
+    assert sum(s.rule_calls for s in result.steps) == 3
+    assert len(result.notes) == 1
+    assert result.notes[0].startswith("append_rule turned off after 3 rule calls in a row")
+    assert "advice for ['intent']" in result.notes[0]
+
+
+def test_the_reference_keeps_writing_rules_as_dspy_does() -> None:
+    lm = _bad_rule_writer()
+    simba = _simba(max_steps=4, algorithm="reference")
+    simba.compile(dx.Predict("question -> answer", lm=lm), trainset=_examples("t", 20))
+    assert simba.result is not None
+    assert sum(s.rule_calls for s in simba.result.steps) > 3
+    assert simba.result.notes == []

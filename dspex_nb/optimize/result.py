@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 RESULT_FORMAT = "dspex_nb.optimization"
-RESULT_VERSION = 2  # 2: verdict, ended_by, StepRecord.val_score
+RESULT_VERSION = 2  # 2: verdict, ended_by, notes, StepRecord.val_score
 
 
 @dataclass
@@ -54,6 +54,7 @@ class OptimizationResult:
     final_scores: dict[int, float] = field(default_factory=dict)  # program id -> score
     verdict: SelectionVerdict | None = None  # the final choice against the baseline
     ended_by: str | None = None  # "max_steps", "budget", "patience", or the stop reason
+    notes: list[str] = field(default_factory=list)  # what changed course, in plain words
     steps: list[StepRecord] = field(default_factory=list)
     programs: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> dump_state()
     lm_calls: int = 0
@@ -116,6 +117,7 @@ class OptimizationResult:
                          f"(program {self.final_program_id})")
         if self.verdict is not None:
             lines.append(f"  {self.verdict.message}")
+        lines.extend(f"  note: {note}" for note in self.notes)
         for s in self.steps:
             lines.append(f"  step {s.step}: winner {s.winner_id} ({s.winner_score:.3f}), "
                          f"best so far {s.best_so_far_id} ({s.best_so_far_score:.3f}), "

@@ -57,6 +57,9 @@ from dspex_nb.views import registry as live_views
 CHECKPOINT_FORMAT = "dspex_nb.simba_checkpoint"
 ALGORITHMS = ("validated", "reference")
 HOLDOUT_MIN = 30  # below this many examples, no validation third is held out of the trainset
+# validated: rules are given up after this many rule calls in a row gave no usable advice (a
+# 135M prompt model loops until its reply is cut off; measured in benchmarks/README.md)
+RULE_ATTEMPTS = 3
 
 
 @dataclass
@@ -221,6 +224,8 @@ class _Run:
         self.program_run_calls = 0
         self.next_step = 0
         self.rule_calls = 0
+        self.rules_failed = 0  # rule calls in a row that gave no usable advice
+        self.rule_error = ""  # why the last one gave none
         self.result = OptimizationResult(optimizer="SIMBA", settings=simba.settings)
         self.base_lms = self._base_lms(student)
         self.stop_reason: str | None = None
@@ -448,7 +453,8 @@ class _Run:
         best, worst = bucket[0], bucket[-1]
         source = self.softmax_pick(self.s.temperature_for_candidates)
         strategies = [s for s in self.s.strategies
-                      if s == "append_rule" or self.s.max_demos > 0]
+                      if (s == "append_rule" and not self.rules_given_up())
+                      or (s == "append_demo" and self.s.max_demos > 0)]
         if not strategies:
             return None
         strategy = self.rng.choice(strategies)
@@ -472,12 +478,23 @@ class _Run:
         else:
             advice = await self.write_rules(program, best, worst)
             for name, text in advice.items():
-                if name in predictors and text.strip():
+                if name in predictors and isinstance(text, str) and text.strip():
                     predictors[name].instructions = (
                         predictors[name].instructions.rstrip() + "\n\n" + text.strip())
                     record.rules[name] = text.strip()
             if not record.rules:
+                self.rules_failed += 1
+                self.rule_error = self.rule_error or (
+                    f"advice for {sorted(advice)[:3]}, not for the modules "
+                    f"{sorted(predictors)[:3]}")
+                if self.rules_given_up():
+                    self.result.notes.append(
+                        f"append_rule turned off after {RULE_ATTEMPTS} rule calls in a row "
+                        f"gave no usable advice (last: {self.rule_error[:200]}); a stronger "
+                        f"prompt_model= may write usable rules")
+                    emit("optimization.note", text=self.result.notes[-1])
                 return None
+            self.rules_failed, self.rule_error = 0, ""
         return program, record
 
     async def write_rules(self, program: Module, better: Trajectory, worse: Trajectory
@@ -501,7 +518,8 @@ class _Run:
                     better_reward_value=better.score, better_reward_info=better.feedback,
                     module_names=[name for name, _ in program.named_predictors()])
                 result: dict[str, str] = dict(advice.module_advice)
-            except Exception:
+            except Exception as exc:
+                self.rule_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
                 result = {}
         self.count(ledger.totals)
         return result
@@ -524,6 +542,11 @@ class _Run:
                 predictor.demos.pop(self.rng.randrange(len(predictor.demos)))
             dropped += k
         return dropped
+
+    def rules_given_up(self) -> bool:
+        """Validated: stop paying for rule calls once the prompt model has shown it cannot
+        write usable advice (the reference keeps trying, as DSPy's does)."""
+        return self.validated and self.rules_failed >= RULE_ATTEMPTS
 
     # -- picking -----------------------------------------------------------------------------
     def mean(self, pid: int) -> float:
@@ -673,8 +696,8 @@ class _Run:
             "scores": {str(pid): s for pid, s in self.scores.items()},
             "winners": self.winners,
             "selection": {str(pid): s for pid, s in self.selection.items()},
-            "stale": self.stale, "program_runs": self.program_runs,
-            "program_run_calls": self.program_run_calls,
+            "stale": self.stale, "rules_failed": self.rules_failed,
+            "program_runs": self.program_runs, "program_run_calls": self.program_run_calls,
             "result": {**self.result.to_dict(),
                        "wall_time_s": self.result.wall_time_s
                        + time.perf_counter() - self.started},
@@ -699,6 +722,7 @@ class _Run:
         self.winners = state["winners"]
         self.selection = {int(pid): s for pid, s in state.get("selection", {}).items()}
         self.stale = state.get("stale", 0)
+        self.rules_failed = state.get("rules_failed", 0)
         self.program_runs = state.get("program_runs", 0)
         self.program_run_calls = state.get("program_run_calls", 0)
         self.result = OptimizationResult.from_dict(state["result"])
