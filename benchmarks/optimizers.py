@@ -269,6 +269,27 @@ def selection_study(task: Task, row: dict[str, Any], store: Path) -> dict[str, A
     return out
 
 
+def demo_probe(task: Task, label: str) -> list[str]:
+    """Does the model use demos at all? The unchanged program on the validation split with no
+    demos, one, three of distinct labels, one per label, and three random ones (seed 0)."""
+    import dspex_nb as dx
+
+    val = [dx.Example(**r).with_inputs(*task.inputs) for r in task.splits["val"]]
+    train = task.splits["train"]
+    distinct = list({r[label]: r for r in reversed(train)}.values())[::-1]
+    sets = {"zero-shot": [], "1 demo": train[:1], "3 demos, distinct labels": distinct[:3],
+            f"{len(distinct)} demos, one per label": distinct,
+            "3 random demos": random.Random(0).sample(train, 3)}
+    lines = []
+    for name, demos in sets.items():
+        program = task.make_program()
+        program.demos = [dict(d) for d in demos]
+        report = dx.evaluate(program, val, [task.metric], concurrency=2, display="none")
+        lines.append(f"| {task.name} | {name} | {report[task.metric.__name__].mean:.3f} |")
+        print(lines[-1], flush=True)
+    return lines
+
+
 def load_log(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
@@ -311,6 +332,8 @@ def main() -> None:
     parser.add_argument("--selection-study", action="store_true",
                         help="for logged runs of the chosen configs: train-set vs validation "
                              "choice of the final program (log: *_selection.jsonl)")
+    parser.add_argument("--probe-demos", action="store_true",
+                        help="validation accuracy of the unchanged program with demo sets")
     args = parser.parse_args()
     if args.table:
         print(table(load_log(args.log)))
@@ -319,6 +342,12 @@ def main() -> None:
     import dspex_nb as dx
 
     dx.configure(lm=dx.LocalLM())
+    if args.probe_demos:
+        labels = {"sst2": "sentiment", "banking77": "intent"}
+        for name in args.tasks.split(","):
+            if name in labels:
+                demo_probe(TASKS[name](), labels[name])
+        return
     if args.selection_study:
         study_log = args.log.with_name(args.log.stem + "_selection.jsonl")
         studied = {(r["task"], r["config"], r["seed"], r["budget"])
