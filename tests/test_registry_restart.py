@@ -62,6 +62,7 @@ SAVER = textwrap.dedent('''
     dx.configure(lm=dx.LocalLM(temperature=0.0, max_tokens=96), cache=False)
     train = [dx.Example(question=q).with_inputs("question") for q in questions["train"]]
     program = dx.SIMBA(nonempty, bsize=4, num_candidates=2, max_steps=1, concurrency=2,
+                       algorithm="reference",
                        display="none").compile(ShortAnswer(max_words=6), trainset=train)
     ref = dx.save(program, "short-answer", description="SIMBA, one step")
     outputs = [program(question=q).answer for q in questions["test"]]
