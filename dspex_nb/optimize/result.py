@@ -15,6 +15,11 @@ RESULT_FORMAT = "dspex_nb.optimization"
 RESULT_VERSION = 2  # 2: verdict, ended_by, notes, StepRecord.val_score
 
 
+def calls_text(spent: int, budget: int | None) -> str:
+    """LM calls spent, against the budget when there is one: "412 of 1000 LM calls"."""
+    return f"{spent} of {budget} LM calls" if budget is not None else f"{spent} LM calls"
+
+
 @dataclass
 class CandidateRecord:
     """One candidate program made in a step: where it came from and what changed."""
@@ -105,10 +110,9 @@ class OptimizationResult:
         return budget
 
     def __str__(self) -> str:
-        budget = f" of {self.max_lm_calls}" if self.max_lm_calls is not None else ""
         ended = f", ended by {self.ended_by}" if self.ended_by and not self.partial else ""
-        lines = [f"{self.optimizer}: {len(self.steps)} steps{ended}, {self.lm_calls}{budget} "
-                 f"LM calls, "
+        lines = [f"{self.optimizer}: {len(self.steps)} steps{ended}, "
+                 f"{calls_text(self.lm_calls, self.max_lm_calls)}, "
                  f"{self.prompt_tokens + self.completion_tokens} tokens, "
                  f"{self.wall_time_s:.1f} s" + (f" (PARTIAL: {self.stop_reason})"
                                                   if self.partial else "")]

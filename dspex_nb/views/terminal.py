@@ -6,6 +6,7 @@ import sys
 import time
 from typing import Any
 
+from dspex_nb.optimize.result import calls_text
 from dspex_nb.telemetry import Event
 from dspex_nb.views import registry
 from dspex_nb.views.live import LiveView
@@ -102,14 +103,13 @@ class OptimizationLog(_TerminalView):
         if not self.mine(event):
             return
         a = event.attrs
-        budget = a.get("max_lm_calls")
-        spent = f"{a['lm_calls']} of {budget}" if budget is not None else f"{a['lm_calls']}"
         validated = (f", validation {a['val_score']:.3f}" if a.get("val_score") is not None
                      else "")
         self.stream.write(f"step {a['step'] + 1}/{a['max_steps']}: winner {a['winner_id']} "
                           f"({a['winner_score']:.3f}{validated}), best so far "
                           f"{a['best_so_far_id']} ({a['best_so_far_score']:.3f}), baseline "
-                          f"{a['baseline_mean']:.3f}, {spent} LM calls\n")
+                          f"{a['baseline_mean']:.3f}, "
+                          f"{calls_text(a['lm_calls'], a.get('max_lm_calls'))}\n")
         self.stream.flush()
 
     def _close(self) -> None:

@@ -10,6 +10,7 @@ import anywidget
 import traitlets
 
 from dspex_nb._json import to_jsonable
+from dspex_nb.optimize.result import calls_text
 from dspex_nb.telemetry import Event
 from dspex_nb.views._protocols import OptimizationProgress
 from dspex_nb.views.live import LiveView
@@ -36,10 +37,6 @@ def best_program_view(run: OptimizationProgress, program_id: int) -> dict[str, A
                        for name, p in program.named_predictors()},
     })
     return view
-
-
-def calls_text(spent: int, budget: int | None) -> str:
-    return f"{spent} of {budget} LM calls" if budget is not None else f"{spent} LM calls"
 
 
 def step_status(a: dict[str, Any]) -> str:
