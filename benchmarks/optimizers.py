@@ -171,22 +171,19 @@ Intent: Any = str  # banking77() sets the ten intents' Literal
 TASKS = {"sst2": sst2, "banking77": banking77, "gsm8k": gsm8k, "squad": squad}
 
 
-def paired(a: list[float], b: list[float]) -> dict[str, Any]:
-    from dspex_nb.evaluation.stats import is_binary, mcnemar_exact, paired_bootstrap
+def examples_of(task: Task) -> dict[str, list[Any]]:
+    """The task's splits as dx.Examples, by split name."""
+    import dspex_nb as dx
 
-    delta, (low, high), p = paired_bootstrap(a, b)
-    binary = is_binary(a) and is_binary(b)
-    return {"before": sum(a) / len(a), "after": sum(b) / len(b), "delta": delta,
-            "ci": [low, high], "p": p, "mcnemar_p": mcnemar_exact(a, b) if binary else None,
-            "n": len(a)}
+    return {name: [dx.Example(**r).with_inputs(*task.inputs) for r in rows]
+            for name, rows in task.splits.items()}
 
 
 def run_one(task: Task, seed: int, config: str, budget: int, store: Path) -> dict[str, Any]:
     import dspex_nb as dx
 
     settings = {**COMMON, **CONFIGS[config], "max_lm_calls": budget, "seed": seed}
-    examples = {name: [dx.Example(**r).with_inputs(*task.inputs) for r in rows]
-                for name, rows in task.splits.items()}
+    examples = examples_of(task)
     optimizer = dx.SIMBA(task.metric, **settings, concurrency=2, display="none")
     exp = dx.Experiment(
         f"{task.name}-{config}-seed{seed}",
@@ -196,27 +193,27 @@ def run_one(task: Task, seed: int, config: str, budget: int, store: Path) -> dic
         dataset=task.name, concurrency=2, store=dx.ExperimentStore(store), display="none")
     started = time.perf_counter()
     exp.run(trainset=examples["train"], valset=examples["val"], devset=examples["dev"])
-    metric = task.metric.__name__
-    out = paired(exp.report("baseline").scores(metric), exp.report("optimized").scores(metric))
+    assert exp.record is not None
+    d = exp.record.comparisons[0].deltas[task.metric.__name__]  # optimized vs baseline on dev
     result = exp.optimization("optimized")
     assert result is not None
-    out.update(task=task.name, config=config, seed=seed, budget=budget,
-               settings={k: v for k, v in settings.items() if k != "seed"},
-               experiment=exp.id, wall_s=round(time.perf_counter() - started, 1),
-               optimizer_wall_s=round(result.wall_time_s, 1), lm_calls=result.lm_calls,
-               steps=len(result.steps), final_program=result.final_program_id,
-               stop_reason=result.stop_reason, selection=_selection(result),
-               strategies=_strategy_gains(result))
-    return out
+    return {"before": d.mean_a, "after": d.mean_b, "delta": d.delta,
+            "ci": [d.ci_low, d.ci_high], "p": d.p_value, "mcnemar_p": d.mcnemar_p, "n": d.n,
+            "task": task.name, "config": config, "seed": seed, "budget": budget,
+            "settings": {k: v for k, v in settings.items() if k != "seed"},
+            "experiment": exp.id, "wall_s": round(time.perf_counter() - started, 1),
+            "optimizer_wall_s": round(result.wall_time_s, 1), "lm_calls": result.lm_calls,
+            "steps": len(result.steps), "final_program": result.final_program_id,
+            "stop_reason": result.stop_reason, "selection": _selection(result),
+            "strategies": _strategy_gains(result)}
 
 
 def _selection(result: Any) -> dict[str, Any]:
     """What the final choice saw: every finalist's score on the selection set, and the
-    verdict against the baseline when the optimizer gives one."""
-    verdict = getattr(result, "verdict", None)
+    verdict against the baseline."""
     return {"final_scores": {str(k): v for k, v in result.final_scores.items()},
             "baseline": result.baseline_score, "final": result.final_score,
-            "verdict": verdict.to_dict() if hasattr(verdict, "to_dict") else verdict}
+            "verdict": result.verdict.to_dict() if result.verdict is not None else None}
 
 
 def _strategy_gains(result: Any) -> dict[str, Any]:
@@ -246,8 +243,7 @@ def selection_study(task: Task, row: dict[str, Any], store: Path) -> dict[str, A
     result = dx.Experiment.load(row["experiment"], store=dx.ExperimentStore(store)
                                 ).optimization("optimized")
     assert result is not None
-    examples = {name: [dx.Example(**r).with_inputs(*task.inputs) for r in rows]
-                for name, rows in task.splits.items()}
+    examples = examples_of(task)
     metric = task.metric.__name__
     finalists = [int(k) for k in row["selection"]["final_scores"]]
     train: dict[int, float] = {}
@@ -276,7 +272,7 @@ def demo_probe(task: Task, label: str) -> list[str]:
     demos, one, three of distinct labels, one per label, and three random ones (seed 0)."""
     import dspex_nb as dx
 
-    val = [dx.Example(**r).with_inputs(*task.inputs) for r in task.splits["val"]]
+    val = examples_of(task)["val"]
     train = task.splits["train"]
     seen: set[str] = set()
     distinct = [r for r in train if r[label] not in seen and not seen.add(r[label])]
