@@ -276,12 +276,10 @@ class _Run:
         if self.stop_reason is not None:
             self.result.partial = True
             self.result.stop_reason = self.result.ended_by = self.stop_reason
-            if self.validated and 0 in self.selection:
-                return self.choose_validated()
-            best = self.best_program_id()
-            return self.finish(best, None)
-        if self.validated:
+        if self.validated and 0 in self.selection:  # scored as it went: nothing more to run
             return self.choose_validated()
+        if self.stop_reason is not None:
+            return self.finish(self.best_program_id(), None)
         return await self.select_final()
 
     # -- budget and early stopping -----------------------------------------------------------
@@ -494,7 +492,7 @@ class _Run:
                         f"prompt_model= may write usable rules")
                     emit("optimization.note", text=self.result.notes[-1])
                 return None
-            self.rules_failed, self.rule_error = 0, ""
+            self.rules_failed = 0
         return program, record
 
     async def write_rules(self, program: Module, better: Trajectory, worse: Trajectory
@@ -504,6 +502,7 @@ class _Run:
         writer = Predict(RULE_SIGNATURE, lm=lm)
         structure, definitions = describe_program(program)
         self.rule_calls += 1
+        self.rule_error = ""  # set below if this call fails, so notes name the last failure
         with recording() as ledger, span("rule", "append_rule"):
             try:
                 advice = await writer.acall(
