@@ -202,6 +202,20 @@ def dashboard(*, interval: float = 0.5, source: str | list[str] | None = None) -
     return make(interval=interval, source=source)
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext dspex_nb`: the magics `%%predict`, `%%signature` and `%dx` (see magics.py;
+    IPython loads only there)."""
+    from dspex_nb.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from dspex_nb.magics import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
 def _register_views() -> None:
     """Terminal views always; in a running IPython kernel, widgets too (results display as
     widgets, long runs show live tables). Costs nothing outside IPython."""

@@ -176,3 +176,15 @@ def test_private_annotations_without_a_field_marker_are_still_allowed() -> None:
         a: str = dx.OutputField()
 
     assert list(WithHelper.fields) == ["q", "a"]
+
+
+def test_string_signature_takes_a_class_name() -> None:
+    sig = dx.Signature("question -> answer", "Answer briefly.", name="QA")
+    assert sig.__name__ == "QA"
+    assert sig.instructions == "Answer briefly."
+    assert sig.dump()["name"] == "QA"
+
+
+def test_string_signature_name_must_be_an_identifier() -> None:
+    with pytest.raises(dx.SignatureError, match="identifier"):
+        dx.Signature("question -> answer", name="not a name")

@@ -92,8 +92,11 @@ class SignatureMeta(type):
         return cls
 
     def __call__(cls, spec: str | type[Signature], instructions: str | None = None, *,
-                 types: dict[str, Any] | None = None) -> type[Signature]:
-        """`Signature("question -> answer")` parses the string form into a new signature."""
+                 types: dict[str, Any] | None = None, name: str | None = None
+                 ) -> type[Signature]:
+        """`Signature("question -> answer")` parses the string form into a new signature;
+        `name=` is its class name (default `StringSignature`), `types=` the classes its field
+        types may name."""
         if isinstance(spec, SignatureMeta):
             sig = spec
         elif isinstance(spec, str):
@@ -101,6 +104,10 @@ class SignatureMeta(type):
             sig = _make("StringSignature", fields, _default_instructions(fields))
         else:
             raise SignatureError(f"a signature is a string or a Signature class, not {spec!r}")
+        if name is not None:
+            if not isinstance(name, str) or not name.isidentifier():
+                raise SignatureError(f"a signature's name is a Python identifier, not {name!r}")
+            sig = _make(name, sig.fields, sig.instructions)
         if instructions is not None:
             sig = sig.with_instructions(instructions)
         return sig
