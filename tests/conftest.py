@@ -91,7 +91,7 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab
 
 
 @pytest.fixture
-def browser_page(jupyter_lab: JupyterLab) -> Iterator[Any]:
+def chromium_page() -> Iterator[Any]:
     """A fresh Chromium page; `page.dialogs` records any alert() (an XSS probe must see none)."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
@@ -109,3 +109,9 @@ def browser_page(jupyter_lab: JupyterLab) -> Iterator[Any]:
             yield page
         finally:
             browser.close()
+
+
+@pytest.fixture
+def browser_page(jupyter_lab: JupyterLab, chromium_page: Any) -> Any:
+    """A Chromium page, with the session's JupyterLab running."""
+    return chromium_page

@@ -32,9 +32,10 @@ class JupyterLab(ServerProcess):
     what = "jupyter lab"
     ready_path = "/api/status"
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, extra_env: Mapping[str, str] | None = None):
         super().__init__(root / "jupyter.log")
         self.root = root
+        self.extra_env = dict(extra_env or {})
         self.url = self.base_url
 
     def command(self) -> list[str]:
@@ -50,7 +51,7 @@ class JupyterLab(ServerProcess):
         bin_dir = str(Path(sys.executable).parent)
         return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
                 "JUPYTERLAB_SETTINGS_DIR": str(self.root / ".settings"),
-                "DSPEX_CACHE_DIR": str(self.root / ".cache")}
+                "DSPEX_CACHE_DIR": str(self.root / ".cache"), **self.extra_env}
 
     def run_notebook(self, page: Any, name: str, cells: list[str], *, ready: str,
                      timeout_ms: int = 90_000) -> Any:
