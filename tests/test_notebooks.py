@@ -1,6 +1,6 @@
-"""Every tutorial notebook's code cells run, in order, inside a running event loop (as in a
-Jupyter kernel: top-level `await` works, and sync calls must work beside the running loop),
-each in a folder of its own. The experiments notebook's stored experiment is then reloaded in
+"""Every tutorial notebook's code cells run, in order, in IPython's shell inside a running event
+loop (as in a Jupyter kernel: magics and top-level `await` work, and sync calls must work beside
+the running loop), each in a folder of its own. The experiments notebook's stored experiment is then reloaded in
 a fresh process, whose re-run of the optimized program must give the recorded outputs."""
 
 from __future__ import annotations
@@ -20,22 +20,18 @@ NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 pytestmark = pytest.mark.integration
 
 RUNNER = """
-import ast, asyncio, json, linecache, sys
+import asyncio, json, sys
+from IPython.core.interactiveshell import InteractiveShell
 
 async def main(path):
-    namespace = vars(sys.modules["__main__"])  # what a kernel's user namespace is
-    for index, cell in enumerate(json.load(open(path))["cells"]):
+    shell = InteractiveShell.instance()  # what a kernel runs cells with: magics, top-level await
+    for cell in json.load(open(path))["cells"]:
         if cell["cell_type"] != "code":
             continue
         source = "".join(cell["source"])
-        # As IPython does: each cell a pseudo-file kept in linecache, so code defined in a
-        # cell has source (what dx.save reads of a notebook's classes)
-        filename = f"<notebook cell {index}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        code = compile(source, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-        result = eval(code, namespace)
-        if asyncio.iscoroutine(result):
-            await result
+        result = await shell.run_cell_async(source, store_history=True,
+                                            transformed_cell=shell.transform_cell(source))
+        result.raise_error()
 
 asyncio.run(main(sys.argv[1]))
 """
