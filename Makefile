@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stamp-install
 JS_STAMP := js/node_modules/.stamp-install
 
-.PHONY: setup demo test lint js js-check js-test system pytest bench-env mlflow-server
+.PHONY: setup demo test lint docs js js-check js-test system pytest bench-env mlflow-server
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: setup
 lint: setup
 	$(PY) -m ruff check dspex_nb tests benchmarks
 	$(PY) -m mypy
+
+# The documentation site, offline, into site/ (the tests build it too, with --strict).
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 # Widget front ends: sources in js/, bundled into dspex_nb/views/widgets/static (shipped, no CDN).
 $(JS_STAMP): js/package.json js/package-lock.json

@@ -6,9 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from IPython import get_ipython
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import start_ipython
+from IPython.core.interactiveshell import InteractiveShell
 
 import dspex_nb as dx
 from dspex_nb.magics import MagicError
@@ -16,8 +15,7 @@ from dspex_nb.magics import MagicError
 
 @pytest.fixture
 def ip() -> Iterator[Any]:
-    shell = start_ipython() or get_ipython()  # one test shell per process, made on first use
-    assert shell is not None
+    shell = InteractiveShell.instance()  # the process's shell (another test may have made it)
     shell.run_line_magic("load_ext", "dspex_nb")
     names = set(shell.user_ns)
     yield shell

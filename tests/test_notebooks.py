@@ -1,7 +1,8 @@
 """Every tutorial notebook's code cells run, in order, in IPython's shell inside a running event
 loop (as in a Jupyter kernel: magics and top-level `await` work, and sync calls must work beside
-the running loop), each in a folder of its own. The experiments notebook's stored experiment is then reloaded in
-a fresh process, whose re-run of the optimized program must give the recorded outputs."""
+the running loop), each in a folder of its own. The experiments notebook's stored experiment
+is then reloaded in a fresh process, whose re-run of the optimized program must give the
+recorded outputs."""
 
 from __future__ import annotations
 

@@ -32,6 +32,9 @@ class AdapterResult:
 
 
 class Adapter(ABC):
+    """How a signature becomes chat messages and a reply becomes outputs; subclasses give the
+    format (`ChatAdapter`, `JSONAdapter`)."""
+
     name: str = "adapter"
 
     @abstractmethod

@@ -30,6 +30,9 @@ def _system_prompt(signature: type[Signature]) -> str:
 
 
 class ChatAdapter(Adapter):
+    """Fields as `[[ ## name ## ]]` sections in the prompt and the reply (DSPy's chat format);
+    a reply that does not parse is retried once in JSON."""
+
     name = "chat"
 
     def system_prompt(self, signature: type[Signature]) -> str:

@@ -16,6 +16,9 @@ from dspex_nb.signatures import Signature
 
 
 class JSONAdapter(Adapter):
+    """The reply is one JSON object with the output fields as keys, constrained by the
+    server's structured output where it has one."""
+
     name = "json"
 
     def system_prompt(self, signature: type[Signature]) -> str:

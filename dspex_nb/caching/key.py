@@ -20,6 +20,9 @@ def request_key(
     response_schema: dict[str, Any] | None,
     sample_id: int | None,
 ) -> str:
+    """The cache key of a request: SHA-256 of the canonical JSON of the model, messages,
+    params (no secrets: keys are never in a request), response_schema and sample_id (which
+    of several samples at one temperature)."""
     canonical = {
         "v": KEY_VERSION,
         "model": model,

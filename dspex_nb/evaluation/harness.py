@@ -51,6 +51,21 @@ class Harness:
     Golds the built-in metrics read are checked before the first example: one that is missing,
     None or empty after normalization is a `DataError` naming the examples, or, with
     `bad_golds="record"`, a recorded failure of that example (the others run).
+
+    Args:
+        metrics: one metric, a list, or a dict by name; each `metric(example, prediction,
+            trace=None)` returns a number or bool.
+        concurrency: examples run at once (`num_threads` is DSPy's name for it).
+        max_errors: stop after this many failed examples (None: never stop for errors).
+        failure_score: the score a failed example gets.
+        threshold: the score at or above which an example passes.
+        display: "auto", "widget", "text" or "none".
+        input_keys: the fields passed to the program, for examples without marked inputs.
+        keep_traces: keep each example's span tree on its result.
+        resamples: bootstrap resamples for the intervals.
+        seed: of the bootstrap.
+        bad_golds: "raise" or "record".
+        num_threads: DSPy's name for `concurrency`.
     """
 
     def __init__(self, metrics: Metric | Sequence[Metric] | Mapping[str, Metric], *,
@@ -178,7 +193,24 @@ def evaluate(program: Any, devset: Any,
              resamples: int = RESAMPLES, seed: int = 0, bad_golds: str = "raise",
              num_threads: int | None = None) -> EvaluationReport:
     """One line: `dx.evaluate(program, devset, metric)` (one metric, a list, or a dict by
-    name); the options are `Harness`'s (`num_threads` is DSPy's name for `concurrency`)."""
+    name); the options are `Harness`'s (`num_threads` is DSPy's name for `concurrency`).
+
+    Args:
+        program: any module, or a callable taking the example's inputs as keywords.
+        devset: examples (`dx.Example`, dicts, a `dx.Dataset`, a DataFrame).
+        metrics: one metric, a list, or a dict by name.
+        concurrency: examples run at once.
+        max_errors: stop after this many failed examples (None: never).
+        failure_score: the score a failed example gets.
+        threshold: the score at or above which an example passes (one, or per metric).
+        display: "auto", "widget", "text" or "none".
+        input_keys: the fields passed to the program, for examples without marked inputs.
+        keep_traces: keep each example's span tree on its result.
+        resamples: bootstrap resamples for the intervals.
+        seed: of the bootstrap.
+        bad_golds: "raise" (a `DataError` before the run) or "record" (recorded failures).
+        num_threads: DSPy's name for `concurrency`.
+    """
     return Harness(metrics, concurrency=concurrency, max_errors=max_errors,
                    failure_score=failure_score, threshold=threshold, display=display,
                    input_keys=input_keys, keep_traces=keep_traces, resamples=resamples,

@@ -44,6 +44,9 @@ def new_id(name: str) -> str:
 
 
 class ExperimentStore:
+    """The folder experiments are saved to as they run (`path`, default
+    `.dspex/experiments`): list them as a DataFrame, load a record, delete one."""
+
     def __init__(self, path: str | Path = ".dspex/experiments"):
         self.root = Path(path)
 

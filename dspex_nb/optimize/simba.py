@@ -80,7 +80,30 @@ class Trajectory:
 
 
 class SIMBA:
-    """`SIMBA(metric).compile(program, trainset=...)` returns an improved copy of `program`."""
+    """`SIMBA(metric).compile(program, trainset=...)` returns an improved copy of `program`.
+
+    Args:
+        metric: `metric(example, prediction, trace=None)`, a number or bool per example.
+        bsize: examples per mini-batch (each step samples one).
+        num_candidates: new programs made per step.
+        max_steps: steps at most (a budget or `patience` may end the run sooner).
+        max_demos: demos a predictor may hold; a full one drops one to take a new one.
+        prompt_model: the LM that writes rules (default: the program's own).
+        temperature_for_sampling: the temperature of the runs that find hard examples.
+        temperature_for_candidates: how strongly better-scoring programs are preferred as
+            sources of the next candidates (softmax temperature).
+        seed: makes batches, sampling and the held-out split repeatable.
+        concurrency: program runs at once.
+        demo_input_field_maxlen: characters kept of each demo input.
+        strategies: `"append_rule"`, `"append_demo"`, or both.
+        algorithm: `"validated"` chooses on a validation set and returns a candidate only
+            when it beats the baseline beyond noise; `"reference"` is DSPy's algorithm.
+        max_lm_calls: bounds the whole run, final choice included (None: no bound).
+        patience: steps in a row without a validation gain before stopping (validated).
+        confidence: of the paired interval the final candidate must clear (validated).
+        display: `"auto"` (a live chart in a notebook, a line per step in a terminal),
+            `"widget"`, `"terminal"`, or `"none"`/False.
+    """
 
     def __init__(self, metric: Callable[..., Any], *, bsize: int = 32, num_candidates: int = 6,
                  max_steps: int = 8, max_demos: int = 4, prompt_model: BaseLM | None = None,

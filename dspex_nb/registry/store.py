@@ -52,6 +52,9 @@ class Saved:
 
 
 class ProgramStore:
+    """A folder of programs saved by name and version (`path`, default `.dspex/programs`);
+    `dx.save` / `dx.load` / `dx.programs` use it through `store=`."""
+
     def __init__(self, path: str | os.PathLike[str] = ".dspex/programs"):
         if not isinstance(path, str | os.PathLike):
             raise ArgumentError(f"store must be a folder path, not {type(path).__name__}")

@@ -45,6 +45,7 @@ def serve(*, port: int = 0, host: str = "127.0.0.1") -> Any:
 
 
 def enable() -> None:
+    """Turn spans and events on again (they are on by default)."""
     bus.enabled = True
 
 
@@ -54,6 +55,7 @@ def disable() -> None:
 
 
 def enabled() -> bool:
+    """Whether spans and events are on."""
     return bus.enabled
 
 

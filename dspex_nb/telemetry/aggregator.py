@@ -126,6 +126,9 @@ class LMSample:
 
 
 class MetricsAggregator:
+    """Rolling windows and running totals of LM calls, retrieval searches and cache errors,
+    per model: what `dx.telemetry.snapshot()`, the dashboard and `/metrics` read."""
+
     # Retries and cache hits arrive as attributes of lm.stop: no events of their own needed;
     # programs in flight are counted by the spans themselves (spans.running_programs).
     EVENTS = ("lm.stop", "lm.exception", "retrieve.stop", "retrieve.exception", "cache.error",

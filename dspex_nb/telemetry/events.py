@@ -128,8 +128,11 @@ bus = EventBus()
 
 
 def attach(handler: Handler, events: Iterable[str] | None = None) -> Handler:
+    """Call `handler(event)` for every event, or only those named in `events` (exact names,
+    or prefixes ending in `*` such as "lm.*"); returns the handler, for `detach`."""
     return bus.attach(handler, events)
 
 
 def detach(handler: Handler) -> None:
+    """Stop calling `handler` (attached with `attach`)."""
     bus.detach(handler)

@@ -178,6 +178,7 @@ def traced(kind: str = "tool", name: str | None = None) -> Callable[[F], F]:
 
 
 def current_span() -> Span | None:
+    """The span open in this task or thread (None outside any program call)."""
     return _current.get()
 
 

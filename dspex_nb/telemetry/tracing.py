@@ -99,5 +99,6 @@ def trace(name: str = "trace") -> Iterator[Trace]:
 
 
 def last_trace() -> Trace | None:
+    """The span tree of the last finished top-level program call in this process, or None."""
     root = last_root()
     return Trace(root) if root is not None else None

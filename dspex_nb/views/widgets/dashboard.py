@@ -25,6 +25,9 @@ MIN_INTERVAL = 0.25  # at most 4 updates per second
 
 
 class Dashboard(anywidget.AnyWidget):
+    """The live telemetry dashboard (`dx.dashboard()` makes one): counters, a latency
+    chart, a table per model."""
+
     _esm = bundle("charts")  # one bundle for the Vega widgets: Vega ships once
     _widget = traitlets.Unicode("dashboard").tag(sync=True)
     stats = traitlets.Dict().tag(sync=True)

@@ -54,6 +54,9 @@ def table_row(result: ExampleResult) -> dict[str, Any]:
 
 
 class EvalTable(anywidget.AnyWidget):
+    """An evaluation's live table: rows as examples finish, scores with intervals, details
+    per row."""
+
     _esm = bundle("eval_table")
     header = traitlets.Dict().tag(sync=True)
     detail_index = traitlets.Int(-1).tag(sync=True)

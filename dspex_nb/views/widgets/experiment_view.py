@@ -21,6 +21,8 @@ MAX_FLIPPED = 500  # per comparison: the widget lists at most this many examples
 
 
 class ExperimentView(anywidget.AnyWidget):
+    """One or more experiments side by side: arms, paired deltas with intervals, the verdict."""
+
     _esm = bundle("charts")  # one bundle for the Vega widgets: Vega ships once
     _widget = traitlets.Unicode("experiment_view").tag(sync=True)
     experiments: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)

@@ -18,6 +18,8 @@ from dspex_nb.views.widgets._static import bundle
 
 
 class OptimizationChart(anywidget.AnyWidget):
+    """SIMBA's live chart: candidate scores per step, the best so far, the baseline, the budget."""
+
     _esm = bundle("charts")  # one bundle for the Vega widgets: Vega ships once
     _widget = traitlets.Unicode("optimization_chart").tag(sync=True)
     points: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)

@@ -1,0 +1,198 @@
+"""The API reference: every public name (`dx.__all__` and every public subpackage's `__all__`)
+has a docstring naming each of its parameters, is on a page of the reference, and the site
+builds offline with `mkdocs build --strict`."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import re
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import dspex_nb as dx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Parameters not yet named in their docstrings, when this test was written (session 9). The
+# list may only shrink: a name that is complete must leave it (the test says so).
+GAPS: dict[str, set[str]] = {
+    'LM': {'history_size', 'max_connections', 'max_retries', 'retry', 'structured_mode', 'timeout'},
+    'RAG': {'retriever'},
+    'Arm': {'lm'},
+    'Attempt': {'error', 'error_type', 'index', 'latency_s', 'temperature'},
+    'BaseLM': {'cache', 'history_size'},
+    'BatchResult': {'module', 'stop_reason', 'wall_time_s'},
+    'Cache': {'retry_after'},
+    'Chain': {'error', 'index', 'latency_s', 'prediction', 'temperature'},
+    'ChainOfThought': {'lm', 'reasoning_desc'},
+    'Comparison': {'deltas', 'flipped', 'name_a', 'name_b'},
+    'Dataset': {'created', 'examples', 'input_keys', 'label_keys', 'lineage', 'metadata_keys'},
+    'DiskCache': {'directory'},
+    'EvaluationReport': {'metrics', 'planned', 'program', 'settings', 'started_at', 'wall_time_s'},
+    'Experiment': {
+        'concurrency', 'dataset', 'display', 'independent_variables', 'input_keys', 'resamples',
+        'seed'
+    },
+    'ExperimentComparison': {'experiments'},
+    'InputField': {'desc'},
+    'LocalLM': {'cache', 'history_size', 'model_path', 'n_ctx', 'n_threads', 'seed'},
+    'MultiChainComparison': {'lm'},
+    'Outcome': {'error_type', 'index', 'inputs', 'latency_s', 'status'},
+    'OutputField': {'desc'},
+    'Parallel': {'display'},
+    'Predict': {'lm'},
+    'Prediction': {'data'},
+    'RedisCache': {'max_connections'},
+    'RetryPolicy': {'base_delay', 'max_delay', 'max_retries', 'max_retry_after'},
+    'ScriptedLM': {'cycle', 'latency', 'model', 'tokens'},
+    'Suggest': {'target'},
+    'compare': {'a', 'b', 'names', 'resamples', 'seed'},
+    'dashboard': {'interval'},
+    'inspect_history': {'file'},
+    'load': {'store'},
+    'programs': {'store'},
+    'save': {'description', 'store', 'tags'},
+    'set_price': {'input_per_million', 'output_per_million'},
+    'tool': {'fn'},
+    'trace': {'name'},
+    'adapters.LMCall': {'response'},
+    'data.FieldSchema': {'name', 'nullable'},
+    'data.load_sst2': {'limit'},
+    'evaluation.EvaluationRun': {
+        'done', 'failures', 'finished', 'metrics', 'program', 'report', 'span', 'total'
+    },
+    'evaluation.ExampleResult': {
+        'cached_calls', 'completion_tokens', 'cost_usd', 'error_type', 'feedback', 'index',
+        'input_keys', 'latency_s', 'lm_calls', 'prediction', 'prompt_tokens', 'trace'
+    },
+    'lm.HistoryEntry': {'error', 'messages', 'model', 'params', 'response', 'timestamp'},
+    'lm.LMRequest': {'messages', 'params', 'schema_name'},
+    'lm.estimate_cost': {'model'},
+    'optimize.CandidateRecord': {
+        'bucket_example', 'demos', 'dropped_demos', 'program_id', 'rules', 'score', 'source_id',
+        'strategy'
+    },
+    'retrieve.DSPyRetriever': {'rm'},
+    'retrieve.MiniLMEmbedder': {'batch_size', 'threads'},
+    'retrieve.PgVectorRetriever': {'metric'},
+    'retrieve.ServerEmbedder': {
+        'api_key', 'base_url', 'batch_size', 'dimensions', 'max_retries', 'timeout'
+    },
+    'serving.program_app': {'name'},
+    'signatures.Field': {'annotation', 'desc', 'kind', 'name'},
+    'signatures.ensure_signature': {'spec'},
+    'telemetry.Event': {'at'},
+    'telemetry.MetricsAggregator': {'max_samples'},
+    'telemetry.Span': {'attrs', 'kind', 'name'},
+    'telemetry.Trace': {'root'},
+    'telemetry.emit': {'name'},
+    'telemetry.export_to_opentelemetry': {'capture_content', 'tracer_provider'},
+    'telemetry.metrics': {'event'},
+    'telemetry.serve': {'host', 'port'},
+    'telemetry.span': {'kind', 'name'},
+    'telemetry.traced': {'kind', 'name'},
+    'views.widgets.Dashboard': {'aggregator', 'interval', 'source', 'window'},
+    'views.widgets.EvalTable': {'run', 'thresholds'},
+    'views.widgets.LiveEvalTable': {'run'},
+    'views.widgets.LiveOptimizationChart': {'run'},
+    'views.widgets.TraceView': {'trace'},
+}
+
+
+def _packages() -> list[types.ModuleType]:
+    found = [dx]
+    for info in pkgutil.walk_packages(dx.__path__, prefix="dspex_nb."):
+        if info.ispkg and not info.name.split(".")[-1].startswith("_"):
+            found.append(importlib.import_module(info.name))
+    return found
+
+
+def public_objects() -> dict[str, Any]:
+    """Every object a public `__all__` names (modules aside), once, by its shortest path."""
+    seen: dict[int, str] = {}
+    objects: dict[str, Any] = {}
+    for package in _packages():
+        for name in getattr(package, "__all__", []):
+            value = getattr(package, name)
+            if isinstance(value, types.ModuleType) or id(value) in seen:
+                continue
+            path = f"{package.__name__}.{name}".removeprefix("dspex_nb.")
+            seen[id(value)] = path
+            objects[path] = value
+    return objects
+
+
+def _documented_text(value: Any) -> str:
+    text = value.__doc__ or ""
+    if inspect.isclass(value):
+        text += "\n" + (value.__init__.__doc__ or "")
+    return text
+
+
+def missing_parameters(value: Any) -> set[str]:
+    """Parameters of a function or class (its `__init__`) that its docstring never names."""
+    if inspect.isclass(value) and issubclass(value, BaseException | Warning):
+        return set()
+    target = value.__init__ if inspect.isclass(value) else value
+    if not callable(target):
+        return set()
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    text = _documented_text(value)
+    return {p.name for p in parameters
+            if p.name not in ("self", "cls") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            and not re.search(rf"\b{re.escape(p.name)}\b", text)}
+
+
+def test_every_public_name_has_a_docstring() -> None:
+    undocumented = [path for path, value in public_objects().items()
+                    if (inspect.isclass(value) or inspect.isroutine(value))
+                    and not (value.__doc__ or "").strip()]
+    assert undocumented == []
+
+
+def test_every_parameter_is_named_in_its_docstring_beyond_the_recorded_gaps() -> None:
+    found = {path: missing for path, value in public_objects().items()
+             if (missing := missing_parameters(value))}
+    new = {path: missing - GAPS.get(path, set()) for path, missing in found.items()
+           if missing - GAPS.get(path, set())}
+    assert new == {}, "document these parameters"
+    closed = {path: gap - found.get(path, set()) for path, gap in GAPS.items()
+              if gap - found.get(path, set())}
+    assert closed == {}, "now documented: remove them from GAPS"
+
+
+def test_the_coverage_counts(capsys: Any) -> None:
+    objects = public_objects()
+    with capsys.disabled():
+        params = sum(len(missing_parameters(v)) for v in objects.values())
+        print(f"\npublic API: {len(objects)} names documented; {len(GAPS)} with "
+              f"{params} parameters still undocumented")
+    assert objects
+
+
+def test_every_name_in_dx_all_is_on_a_reference_page() -> None:
+    pages = "\n".join(p.read_text() for p in (ROOT / "docs" / "api").glob("*.md"))
+    shown = set(re.findall(r"^::: dspex_nb\.(\w+)", pages, flags=re.M))
+    assert sorted(set(dx.__all__) - shown) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the docs build runs on the CI machine")
+def test_the_site_builds_offline_in_strict_mode(tmp_path: Path) -> None:
+    build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d",
+                            str(tmp_path / "site")], cwd=ROOT, capture_output=True, text=True,
+                           env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"},
+                           timeout=300)
+    assert build.returncode == 0, build.stderr[-3000:]
+    html = "\n".join(p.read_text() for p in (tmp_path / "site").rglob("*.html"))
+    assert "SIMBA" in html and "max_lm_calls" in html  # the reference was rendered
+    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", html)  # nothing remote
