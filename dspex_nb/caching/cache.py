@@ -46,7 +46,8 @@ class Cache:
     dx.MemoryCache(), dx.RedisCache(url=...)])` any layers, fastest first.
 
     `memory=False` / `disk=False` turn off a default layer; `directory`, `memory_size` and
-    `disk_size_limit` configure them (or pass `layers=` instead, not both).
+    `disk_size_limit` configure them (or pass `layers=` instead, not both). A failing layer
+    is left alone for `retry_after` seconds, then tried again.
     """
 
     def __init__(self, *, layers: list[Any] | None = None, memory: Any = _DEFAULT,

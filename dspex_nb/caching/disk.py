@@ -24,8 +24,9 @@ def default_directory() -> Path:
 
 
 class DiskCache:
-    """A folder (default `$DSPEX_CACHE_DIR`, else `~/.cache/dspex_nb`), opened on first use so
-    that configuring touches no files; at most `size_limit` bytes, the oldest evicted."""
+    """A folder (`directory`, default `$DSPEX_CACHE_DIR`, else `~/.cache/dspex_nb`), opened on
+    first use so that configuring touches no files; at most `size_limit` bytes, the oldest
+    evicted."""
 
     name = "disk"
     networked = False

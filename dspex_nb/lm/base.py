@@ -26,7 +26,13 @@ from dspex_nb.telemetry.spans import Span, emit, span
 
 
 class BaseLM(ABC):
-    """A chat model. Copies made with `copy(...)` share the connection but not the history."""
+    """A chat model. Copies made with `copy(...)` share the connection but not the history.
+
+    Args:
+        model: the model's name.
+        cache: use the LM response cache.
+        history_size: calls kept for `inspect_history`.
+    """
 
     def __init__(self, model: str, *, cache: bool = True, history_size: int = 1000,
                  **defaults: Any):

@@ -49,7 +49,16 @@ def local_available() -> bool:
 
 
 class LocalLM(BaseLM):
-    """A GGUF model run in-process by llama.cpp. Loaded on first call."""
+    """A GGUF model run in-process by llama.cpp. Loaded on first call.
+
+    Args:
+        model_path: the GGUF file (default: the bundled SmolLM2-135M-Instruct).
+        n_ctx: the context window, in tokens.
+        n_threads: CPU threads (default: llama.cpp's choice).
+        seed: of sampling, for repeatable runs at a temperature above 0.
+        cache: use the LM response cache.
+        history_size: calls kept for `inspect_history`.
+    """
 
     def __init__(
         self,

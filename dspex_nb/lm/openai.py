@@ -115,6 +115,18 @@ class LM(BaseLM):
     `base_url=`. Keyword arguments beyond the options below are sampling parameters
     (temperature, max_tokens, ...: `dspex_nb.lm.params.SAMPLING`), checked by name;
     `extra_body={...}` sends anything else a server understands, as given.
+
+    Args:
+        model: the server's model name (`"openai/..."` accepted).
+        base_url: the server's URL, up to `/v1` (default OPENAI_BASE_URL, else OpenAI's).
+        api_key: the key (default OPENAI_API_KEY); kept in memory only.
+        timeout: seconds per request.
+        max_retries: retries of a failed request (rate limits, 5xx, connection errors).
+        retry: a `RetryPolicy` with the backoff in full (instead of `max_retries`).
+        max_connections: requests in flight to the server at most.
+        structured_mode: fix the structured-output mode instead of negotiating it.
+        cache: use the LM response cache.
+        history_size: calls kept for `inspect_history`.
     """
 
     def __init__(

@@ -14,7 +14,13 @@ REASONING_DESC = "Think step by step, briefly, to reach the answer."
 
 
 class ChainOfThought(Module):
-    """Adds a `reasoning` output field in front of the signature's outputs."""
+    """Adds a `reasoning` output field in front of the signature's outputs.
+
+    Args:
+        signature: the string or class form.
+        lm: this module's LM (default: the configured one).
+        reasoning_desc: the description of the `reasoning` field the model sees.
+    """
 
     def __init__(self, signature: str | type[Signature], *, lm: BaseLM | None = None,
                  reasoning_desc: str = REASONING_DESC, **lm_kwargs: Any):

@@ -28,7 +28,12 @@ ANSWER = "context: list[str], question -> answer"
 
 
 class RAG(Module):
-    """Retrieve `k` passages for the question, then answer from them with ChainOfThought."""
+    """Retrieve `k` passages for the question, then answer from them with ChainOfThought.
+
+    Args:
+        k: passages per question.
+        retriever: where they come from (default: the configured `retriever`).
+    """
 
     def __init__(self, k: int = 3, *, retriever: Retriever | None = None):
         self.retrieve = Retrieve(k, retriever=retriever)
