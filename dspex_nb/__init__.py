@@ -194,7 +194,8 @@ __all__ = [
 
 
 def dashboard(*, interval: float = 0.5, source: str | list[str] | None = None) -> Any:
-    """A live telemetry dashboard widget (latency, tokens, cost, errors); a cell's value.
+    """A live telemetry dashboard widget (latency, tokens, cost, errors), refreshed every
+    `interval` seconds; a cell's value.
     `source="http://host:port"` (or a list) watches processes serving `dx.telemetry.serve()`
     instead of this kernel. (anywidget and the widgets load on first use.)"""
     from dspex_nb.views.widgets.dashboard import dashboard as make

@@ -117,7 +117,9 @@ def flipped_pairs(pairs: list[tuple[ExampleResult, ExampleResult]], metric: str,
 
 def compare(a: EvaluationReport, b: EvaluationReport, *, names: tuple[str, str] | None = None,
             resamples: int = RESAMPLES, seed: int = 0) -> Comparison:
-    """Pair the examples of two reports (by their content) and compare every shared metric."""
+    """Pair the examples of two reports `a` and `b` (by their content) and compare every
+    shared metric: the delta b - a with its bootstrap interval (`resamples`, `seed`), the
+    paired p-value and McNemar's test. `names` labels the two sides (default: the programs')."""
     for name, report in (("a", a), ("b", b)):
         if not isinstance(report, EvaluationReport):
             raise ArgumentError(f"compare() takes two EvaluationReports (what dx.evaluate "

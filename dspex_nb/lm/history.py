@@ -51,7 +51,8 @@ def format_entry(entry: HistoryEntry) -> str:
 
 def inspect_history(n: int = 1, *, file: TextIO | None = None) -> None:
     """Print the last `n` LM calls of this process (any LM), oldest first: each message of
-    the prompt under its role, then the reply or the error. Keys are never part of it."""
+    the prompt under its role, then the reply or the error, to `file` (default stdout). Keys
+    are never part of it."""
     n = whole_number("n", n, minimum=1)
     entries = recent(n)
     out = file or sys.stdout

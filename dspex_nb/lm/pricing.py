@@ -26,7 +26,8 @@ _lock = threading.Lock()
 
 
 def set_price(model_prefix: str, *, input_per_million: float, output_per_million: float) -> None:
-    """Add or override the price of models whose name starts with `model_prefix`."""
+    """Add or override the price of models whose name starts with `model_prefix`, in dollars
+    per million tokens: `input_per_million` (prompt), `output_per_million` (completion)."""
     if not isinstance(model_prefix, str) or not model_prefix:
         raise ArgumentError(f"model_prefix must be a model name (prefix), not {model_prefix!r}")
     for name, value in (("input_per_million", input_per_million),

@@ -32,7 +32,8 @@ def save(program: Module, name: str, *, tags: list[str] | str | None = None,
     """Register `program` as the next version of `name`; the reference "name@version" (the
     snapshot's id also loads it). `format="pickle"` for programs JSON cannot describe (it
     loads only with `allow_pickle=True`). `experiment` links it to the experiment it came
-    from (`exp.register(...)` fills it in)."""
+    from (`exp.register(...)` fills it in). `tags` and `description` are for people and
+    `dx.programs()`; `store` is a `ProgramStore` or its folder (default `.dspex/programs`)."""
     if experiment is not None and not isinstance(experiment, dict):
         raise ArgumentError("experiment is filled in by exp.register(name, arm=...)")
     saved = store_of(store).save(program, name, tags=tags, description=description,
@@ -45,10 +46,12 @@ def load(ref: str, *, trust: bool = False, allow_pickle: bool = False,
     """The program registered as `ref` ("name" for the latest version, "name@3", or its id),
     runnable. Code saved with it (classes from a notebook) runs only with `trust=True`, a
     pickle only with `allow_pickle=True`; `lm` replaces every predictor's LM. A damaged,
-    changed or newer snapshot is a SnapshotError and builds nothing."""
+    changed or newer snapshot is a SnapshotError and builds nothing. `store` is a
+    `ProgramStore` or its folder (default `.dspex/programs`)."""
     return store_of(store).load(ref, trust=trust, allow_pickle=allow_pickle, lm=lm)
 
 
 def programs(name: str | None = None, *, store: Store = None) -> pd.DataFrame:
-    """Registered programs as a DataFrame, newest first (one name's versions with `name`)."""
+    """Registered programs as a DataFrame, newest first (one name's versions with `name`), in
+    `store` (a `ProgramStore` or its folder; default `.dspex/programs`)."""
     return store_of(store).list(name)

@@ -35,12 +35,13 @@ class FieldMarker:
 
 
 def InputField(desc: str = "") -> Any:
-    """Declare an input field in a class-form signature."""
+    """Declare an input field in a class-form signature; `desc` tells the model what it is."""
     return FieldMarker("input", desc)
 
 
 def OutputField(desc: str = "") -> Any:
-    """Declare an output field in a class-form signature."""
+    """Declare an output field in a class-form signature; `desc` tells the model what to
+    write."""
     return FieldMarker("output", desc)
 
 
