@@ -86,6 +86,26 @@ class Experiment:
     `expect` gives each variable's hoped-for direction ("increase" for metrics, "decrease" for
     the rest by default) and `min_effect` the smallest change that counts.
     `store`: an ExperimentStore or its path (default ".dspex/experiments"), or False.
+
+    Args:
+        name: a short name, part of the record's id.
+        hypothesis: what the experiment tests, in a sentence.
+        independent_variables: what was varied, recorded as given (`{"lm": "gpt-4o-mini"}`).
+        dependent_variables: what is measured (see above).
+        dataset: the devset's name or a `dx.Dataset`, recorded with its fingerprint.
+        program: the baseline arm's program.
+        optimizer: makes the "optimized" arm from `program` (e.g. `dx.SIMBA(...)`).
+        arms: named arms instead of baseline/optimized.
+        control: the arm every other one is compared with.
+        metrics: the metrics every arm is scored with.
+        expect: the hoped-for direction per variable.
+        min_effect: the smallest change that counts, one or per variable.
+        concurrency: examples run at once.
+        seed: of the bootstrap and of the optimizer's sampling.
+        resamples: bootstrap resamples for the intervals.
+        input_keys: the fields passed to the program, for examples without marked inputs.
+        store: where the record goes as the run goes.
+        display: "auto", "widget", "text" or "none".
     """
 
     def __init__(self, name: str, hypothesis: str = "", *,

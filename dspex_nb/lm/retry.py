@@ -15,7 +15,14 @@ RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter, capped; a server's Retry-After wins when given."""
+    """Exponential backoff with full jitter, capped; a server's Retry-After wins when given.
+
+    Attributes:
+        max_retries: retries after the first attempt.
+        base_delay: seconds before the first retry (doubled for each one after).
+        max_delay: the cap on one backoff, in seconds.
+        max_retry_after: the longest Retry-After honoured, in seconds (longer: an error).
+    """
 
     max_retries: int = 4
     base_delay: float = 0.5

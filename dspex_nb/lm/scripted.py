@@ -23,6 +23,14 @@ class ScriptedLM(BaseLM):
 
     A dict answer is sent as JSON text; an exception answer is raised, to script failures.
     Every request is kept in `requests`. The cache is off unless asked for.
+
+    Args:
+        script: the answers in order, or a function of the request returning one.
+        model: the model name it reports.
+        cycle: start the list again when it runs out (else an `LMError`).
+        latency: seconds each answer takes (an asyncio sleep).
+        tokens: the (prompt, completion) usage each answer reports.
+        cache: use the LM response cache.
     """
 
     def __init__(self, script: Script, *, model: str = "scripted", cycle: bool = False,

@@ -42,8 +42,9 @@ _CALL_OPTIONS = ("cache", "sample_id")
 class Predict(Predictor):
     """Predict the output fields of `signature` from its input fields.
 
-    `lm_kwargs` (temperature, max_tokens, ...) apply to every call; `config={...}` at call
-    time overrides them for one call, and may also say `cache=False` or `sample_id=k`.
+    `lm` is this predictor's LM (default: the configured one). `lm_kwargs` (temperature,
+    max_tokens, ...) apply to every call; `config={...}` at call time overrides them for one
+    call, and may also say `cache=False` or `sample_id=k`.
     """
 
     _span_kind = "predict"

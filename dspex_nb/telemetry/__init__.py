@@ -36,9 +36,10 @@ def export_to_opentelemetry(tracer_provider: object = None, *,
 
 
 def serve(*, port: int = 0, host: str = "127.0.0.1") -> Any:
-    """Serve this process's metrics over HTTP: `/metrics` for Prometheus, `/snapshot` for
-    `dx.dashboard(source=url)`. Returns the running server (`.url`, `.stop()`); see
-    telemetry/endpoint.py. (prometheus_client loads on first use.)"""
+    """Serve this process's metrics over HTTP on `host:port` (loopback by default; 0 picks a
+    free port): `/metrics` for Prometheus, `/snapshot` for `dx.dashboard(source=url)`.
+    Returns the running server (`.url`, `.stop()`); see telemetry/endpoint.py.
+    (prometheus_client loads on first use.)"""
     from dspex_nb.telemetry.endpoint import serve as start
 
     return start(port=port, host=host)
