@@ -104,6 +104,8 @@ class Attempt:
     `failures` are the hard checks and Asserts it failed (their feedback), `suggestions` the
     soft ones; `reward` is BestOfN/Refine's score of it; `feedback` what the next attempt was
     told. `passed` says whether it met the module's bar; `chosen` marks the one returned.
+    `index` counts attempts from 0; `prediction` is the attempt's outputs, or `error` and
+    `error_type` say why there are none; `latency_s` and `temperature` are the call's.
     """
 
     index: int

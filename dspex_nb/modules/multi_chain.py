@@ -37,7 +37,9 @@ RATIONALE_DESC = "Which attempts hold up and why, briefly, before the final answ
 
 @dataclass
 class Chain:
-    """One reasoning chain of a MultiChainComparison call."""
+    """One reasoning chain of a MultiChainComparison call: its `index` (from 0), its
+    `prediction` or the `error` that stopped it, its sampling `temperature` and its
+    `latency_s`."""
 
     index: int
     prediction: Prediction | None = None
