@@ -47,7 +47,10 @@ class MetricDelta:
 
 @dataclass
 class Comparison:
-    """b minus a, per metric, with a paired-bootstrap 95% interval and p-value."""
+    """b minus a, per metric, with a paired-bootstrap 95% interval and p-value.
+
+    `name_a` and `name_b` name the two sides; `deltas` holds each metric's `MetricDelta`;
+    `flipped` lists the examples whose first metric changed pass/fail."""
 
     name_a: str
     name_b: str

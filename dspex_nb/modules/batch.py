@@ -31,7 +31,10 @@ SHOW_AFTER = 1.0  # seconds: a batch shows a live view once it has run this long
 
 @dataclass
 class Outcome:
-    """One input's result: `value` when `ok`, else `error` (or "not run" after a stop)."""
+    """One input's result: `value` when `ok`, else `error` (or "not run" after a stop).
+
+    `index` is the input's position and `inputs` its keywords; `status` is "ok", "failed"
+    or "not run"; `error_type` names the exception's class; `latency_s` is the run's time."""
 
     index: int
     inputs: dict[str, Any]
@@ -48,7 +51,9 @@ class Outcome:
 
 @dataclass
 class BatchResult(Sequence[Outcome]):
-    """The outcomes of a batch, in input order (one per input, run or not)."""
+    """The outcomes of a batch, in input order (one per input, run or not): the `module` run
+    (its name), the `wall_time_s` of the whole batch, and the `stop_reason` when it stopped
+    early (Ctrl-C, `max_errors`, `.stop()`)."""
 
     outcomes: list[Outcome]
     module: str = ""
