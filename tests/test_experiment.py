@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import random
 import signal
 import sys
 import threading
@@ -20,23 +19,14 @@ import dspex_nb as dx
 from dspex_nb.evaluation.comparison import MetricDelta
 from dspex_nb.experiments.verdict import judge
 from dspex_nb.lm import LMRequest
+from tests.support.simba_model import rule_following
 
 RULE = "RULE: always answer yes."
 
 
-def _answer(request: LMRequest) -> dict[str, Any]:
-    """Says "yes" (right) once a rule is in the instructions, or by luck when sampled; writes
-    that rule when asked."""
-    props = list((request.response_schema or {}).get("properties", {}))
-    if "module_advice" in props:
-        names = json.loads(request.messages[-1]["content"].split("module_names: ")[1])
-        return {"discussion": "yes wins", "module_advice": dict.fromkeys(names, RULE)}
-    if "RULE" in request.messages[0]["content"]:
-        return {"answer": "yes"}
-    if request.params.get("temperature") == 1.0:  # SIMBA's sampled variants: right by luck
-        seed = f"{request.sample_id}|{request.messages[-1]['content']}"
-        return {"answer": "yes" if random.Random(seed).random() < 0.5 else "no"}
-    return {"answer": "no"}
+# Says "yes" (right) once a rule is in the instructions, or by luck when sampled; writes that
+# rule when asked.
+_answer = rule_following(lambda r: "RULE" in r.messages[0]["content"], RULE)
 
 
 def _examples(n: int, prefix: str = "q") -> list[dx.Example]:

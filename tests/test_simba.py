@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -12,25 +11,16 @@ import dspex_nb as dx
 from dspex_nb.lm import LMRequest
 from dspex_nb.optimize import SIMBA, OptimizationResult
 from dspex_nb.optimize.simba import Trajectory, order_buckets
+from tests.support.simba_model import RULE, rule_following
 
-RULE = "RULE: if the module receives a question, it should answer yes."
+
+def _has_rule_or_demo(request: LMRequest) -> bool:
+    """Right ("yes") only with the rule in its instructions or a "yes" demo before it."""
+    return "RULE" in request.messages[0]["content"] or any(
+        m["role"] == "assistant" and '"yes"' in m["content"] for m in request.messages)
 
 
-def _answer(request: LMRequest) -> dict[str, object]:
-    """Right ("yes") only with the rule in its instructions, or by luck when sampling."""
-    props = list((request.response_schema or {}).get("properties", {}))
-    if "module_advice" in props:
-        names = json.loads(request.messages[-1]["content"].split("module_names: ")[1])
-        return {"discussion": "the better run said yes",
-                "module_advice": dict.fromkeys(names, RULE)}
-    system = request.messages[0]["content"]
-    if "RULE" in system or any(m["role"] == "assistant" and '"yes"' in m["content"]
-                               for m in request.messages):
-        return {"answer": "yes"}
-    if request.params.get("temperature") == 1.0:
-        seed = f"{request.sample_id}|{request.messages[-1]['content']}"
-        return {"answer": "yes" if random.Random(seed).random() < 0.5 else "no"}
-    return {"answer": "no"}
+_answer = rule_following(_has_rule_or_demo)
 
 
 def _trainset(n: int) -> list[dx.Example]:

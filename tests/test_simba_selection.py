@@ -14,29 +14,14 @@ import pytest
 import dspex_nb as dx
 from dspex_nb.lm import LMRequest
 from dspex_nb.optimize import SIMBA, OptimizationResult
-
-RULE = "RULE: if the module receives a question, it should answer yes."
+from tests.support.simba_model import RULE, rule_following
 
 
 def _scripted(helped: Callable[[str], bool]) -> dx.ScriptedLM:
     """A model that says "yes" (right) when the rule is in its instructions and `helped(question)`,
     or by luck when sampling; the rule writer always writes RULE."""
-
-    def answer(request: LMRequest) -> dict[str, object]:
-        props = list((request.response_schema or {}).get("properties", {}))
-        if "module_advice" in props:
-            names = json.loads(request.messages[-1]["content"].split("module_names: ")[1])
-            return {"discussion": "the better run said yes",
-                    "module_advice": dict.fromkeys(names, RULE)}
-        question = request.messages[-1]["content"]
-        if "RULE" in request.messages[0]["content"] and helped(question):
-            return {"answer": "yes"}
-        if request.params.get("temperature") == 1.0:
-            seed = f"{request.sample_id}|{question}"
-            return {"answer": "yes" if random.Random(seed).random() < 0.5 else "no"}
-        return {"answer": "no"}
-
-    return dx.ScriptedLM(answer)
+    return dx.ScriptedLM(rule_following(
+        lambda r: "RULE" in r.messages[0]["content"] and helped(r.messages[-1]["content"])))
 
 
 def _examples(prefix: str, n: int) -> list[dx.Example]:
