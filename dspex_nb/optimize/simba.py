@@ -49,7 +49,7 @@ from dspex_nb.modules.module import Module
 from dspex_nb.modules.predict import Predict
 from dspex_nb.optimize.result import CandidateRecord, OptimizationResult, StepRecord
 from dspex_nb.optimize.rules import RULE_SIGNATURE, describe_program
-from dspex_nb.optimize.selection import judge
+from dspex_nb.optimize.selection import SelectionVerdict, judge
 from dspex_nb.primitives import Example
 from dspex_nb.telemetry.spans import Span, emit, span
 from dspex_nb.views import registry as live_views
@@ -313,6 +313,10 @@ class _Run:
             return self.program_run_calls / self.program_runs
         return float(max(1, len(list(self.student.named_predictors()))))
 
+    def selection_cost(self) -> float:
+        """Estimated LM calls of scoring one program on the selection set."""
+        return len(self.selection_set()) * self.calls_per_run()
+
     def step_cost(self) -> int:
         """Estimated LM calls of one step: trajectories, candidates and the baseline on the
         batch, rule calls, and (validated) the winner on the selection set."""
@@ -326,7 +330,7 @@ class _Run:
         if self.validated:
             return 0
         finalists = min(int(self.s.num_candidates) + 1, len(set(self.winners)) + 1)
-        return math.ceil(finalists * len(self.selection_set()) * self.calls_per_run())
+        return math.ceil(finalists * self.selection_cost())
 
     def check_budget(self) -> None:
         """A budget that cannot pay for one step is a mistake to report now, not a run that
@@ -335,7 +339,7 @@ class _Run:
         if budget is None or self.next_step > 0:
             return
         first = self.step_cost() + self.final_cost() + (
-            math.ceil(len(self.selection_set()) * self.calls_per_run()) if self.validated else 0)
+            math.ceil(self.selection_cost()) if self.validated else 0)
         if first > budget:
             raise ArgumentError(
                 f"max_lm_calls={budget} cannot pay for one step: about {first} LM calls (bsize "
@@ -458,12 +462,16 @@ class _Run:
             return None
         return max(self.selection, key=lambda pid: (self.selection_mean(pid), -pid))
 
+    def judge(self, best: int, *, fall_back: bool) -> SelectionVerdict:
+        """Program `best` against the baseline on the selection set (both scored there)."""
+        return judge(self.selection[0], self.selection[best], candidate_id=best,
+                     selected_on=self.selected_on, confidence=self.s.confidence,
+                     fall_back=fall_back, seed=self.s.seed)
+
     def choose_validated(self) -> Module:
         best = self.best_on_selection()
         assert best is not None
-        verdict = judge(self.selection[0], self.selection[best], candidate_id=best,
-                        selected_on=self.selected_on, confidence=self.s.confidence,
-                        fall_back=True, seed=self.s.seed)
+        verdict = self.judge(best, fall_back=True)
         self.result.verdict = verdict
         self.result.final_scores = {pid: self.selection_mean(pid) for pid in self.selection}
         self.result.baseline_score = self.selection_mean(0)
@@ -676,7 +684,6 @@ class _Run:
 
     # -- final selection ---------------------------------------------------------------------
     async def select_final(self) -> Module:
-        examples = self.selection_set()
         m = len(self.winners) - 1
         n = self.s.num_candidates + 1
         picks = [0] * n if m < 1 else [round(i * m / (n - 1)) for i in range(n)]
@@ -684,19 +691,15 @@ class _Run:
         if 0 not in candidates:
             candidates.insert(0, 0)
         if self.s.max_lm_calls is not None:  # as many finalists as the budget still pays for
-            each = len(examples) * self.calls_per_run()
             left = self.s.max_lm_calls - self.result.lm_calls
-            candidates = candidates[:max(1, int(left // each))]
+            candidates = candidates[:max(1, int(left // self.selection_cost()))]
         for pid in candidates:
             await self.score_on_selection(pid)
         scores = {pid: self.selection_mean(pid) for pid in candidates}
         best = max(candidates, key=lambda pid: (scores[pid], -candidates.index(pid)))
         self.result.final_scores = scores
         self.result.baseline_score = scores[0]
-        self.result.verdict = judge(self.selection[0], self.selection[best], candidate_id=best,
-                                    selected_on=self.selected_on,
-                                    confidence=self.s.confidence, fall_back=False,
-                                    seed=self.s.seed)
+        self.result.verdict = self.judge(best, fall_back=False)
         return self.finish(best, scores[best])
 
     def finish(self, best: int, score: float | None) -> Module:
