@@ -41,17 +41,20 @@ def config_file(scope: str | None = None) -> Path:
     raise ArgumentError(f"scope is one of {', '.join(SCOPES)}, not {scope!r}")
 
 
+def _text(path: Path) -> str:
+    return path.read_text() if path.is_file() else ""
+
+
 def is_enabled(scope: str | None = None) -> bool:
-    path = config_file(scope)
-    return path.is_file() and BEGIN in path.read_text()
+    return BEGIN in _text(config_file(scope))
 
 
 def enable(scope: str | None = None) -> Path:
     """Add the block (once) to the scope's kernel config; the file it is in."""
     path = config_file(scope)
-    if is_enabled(scope):
+    text = _text(path)
+    if BEGIN in text:
         return path
-    text = path.read_text() if path.is_file() else ""
     if text and not text.endswith("\n"):
         text += "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,9 +65,9 @@ def enable(scope: str | None = None) -> Path:
 def disable(scope: str | None = None) -> Path:
     """Remove the block; the file is deleted when nothing else is left in it."""
     path = config_file(scope)
-    if not is_enabled(scope):
+    text = _text(path)
+    if BEGIN not in text:
         return path
-    text = path.read_text()
     start = text.index(BEGIN)
     end = text.index(END, start) + len(END)
     rest = (text[:start] + text[end:].removeprefix("\n")).strip()

@@ -18,6 +18,7 @@ signature, no LM) shows as one line in the cell, never a traceback wall.
 
 from __future__ import annotations
 
+import functools
 import json
 import keyword
 import os
@@ -220,8 +221,9 @@ class DspexMagics(Magics):
         return cache_stats(cache)
 
 
+@functools.cache
 def dx_parser() -> tuple[MagicArgumentParser, dict[str, MagicArgumentParser]]:
-    """`%dx`'s arguments and its subcommands' (each with its own `--help`)."""
+    """`%dx`'s arguments and its subcommands' (each with its own `--help`); built once."""
     parser = MagicArgumentParser(prog="dx", description="dspex_nb in the notebook: the LM, "
                                  "the live views and what is stored")
     parser.add_argument("-h", "--help", action="store_true", help="show this help")

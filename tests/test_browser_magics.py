@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.jupyter_lab import JupyterLab, screenshot
+from tests.support.jupyter_lab import JupyterLab, jupyter_cli, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -23,8 +21,7 @@ def enabled_lab(tmp_path: Path) -> Iterator[JupyterLab]:
     --user` was run."""
     ipython_dir = tmp_path / "ipython"
     env = {**os.environ, "IPYTHONDIR": str(ipython_dir)}
-    subprocess.run([sys.executable, "-m", "dspex_nb", "jupyter", "enable", "--user"],
-                   check=True, env=env, capture_output=True)
+    jupyter_cli(env, "enable", "--user")
     lab = JupyterLab(tmp_path, extra_env={"IPYTHONDIR": str(ipython_dir)}).start()
     yield lab
     lab.stop()

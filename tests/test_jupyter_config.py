@@ -4,8 +4,6 @@ magics with no `%load_ext` after enabling, and not after disabling."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +11,10 @@ import pytest
 
 from dspex_nb import jupyter_config
 from dspex_nb.errors import ArgumentError
+from tests.support.jupyter_lab import jupyter_cli
 
 ROOT = Path(__file__).resolve().parent.parent
+
 
 
 @pytest.fixture
@@ -73,10 +73,8 @@ def test_repository_file_is_the_block_enable_writes() -> None:
 
 def test_cli_status_names_both_scopes(ipython_dir: Path) -> None:
     env = {**os.environ, "IPYTHONDIR": str(ipython_dir)}
-    subprocess.run([sys.executable, "-m", "dspex_nb", "jupyter", "enable", "--user"],
-                   check=True, env=env, capture_output=True)
-    out = subprocess.run([sys.executable, "-m", "dspex_nb", "jupyter", "status"], check=True,
-                         env=env, capture_output=True, text=True).stdout
+    jupyter_cli(env, "enable", "--user")
+    out = jupyter_cli(env, "status")
     assert out.splitlines()[0].split()[:2] == ["user", "enabled"]
     assert out.splitlines()[1].startswith("sys-prefix")
 
@@ -121,8 +119,7 @@ def test_enabled_kernels_have_the_magics_and_disabled_ones_do_not(ipython_dir: P
         pytest.fail("this environment enables dspex_nb for every kernel (dspex-nb jupyter "
                     "disable --sys-prefix): the disabled case cannot be tested")
     setup = "import dspex_nb as dx\ndx.configure(lm=dx.ScriptedLM([{'answer': 'forty-two'}]))"
-    subprocess.run([sys.executable, "-m", "dspex_nb", "jupyter", "enable", "--user"],
-                   check=True, env=env, capture_output=True)
+    jupyter_cli(env, "enable", "--user")
     enabled = _run_in_kernel(env, [setup, PREDICT, "%%signature Bad\nno arrow here"])
     assert enabled[1]["status"] == "ok", enabled[1]["shown"]
     assert "forty-two" in enabled[1]["shown"]
@@ -130,8 +127,7 @@ def test_enabled_kernels_have_the_magics_and_disabled_ones_do_not(ipython_dir: P
     assert enabled[2]["traceback"][0].startswith("SignatureError: a signature needs '->'")
     assert "Traceback" not in enabled[2]["shown"]
 
-    subprocess.run([sys.executable, "-m", "dspex_nb", "jupyter", "disable", "--user"],
-                   check=True, env=env, capture_output=True)
+    jupyter_cli(env, "disable", "--user")
     disabled = _run_in_kernel(env, [setup, PREDICT])
     assert disabled[1]["status"] == "error"
     assert "Cell magic `%%predict` not found" in disabled[1]["evalue"]

@@ -107,7 +107,8 @@ class SignatureMeta(type):
         if name is not None:
             if not isinstance(name, str) or not name.isidentifier():
                 raise SignatureError(f"a signature's name is a Python identifier, not {name!r}")
-            sig = _make(name, sig.fields, sig.instructions)
+            return _make(name, sig.fields, sig.instructions if instructions is None
+                         else instructions)
         if instructions is not None:
             sig = sig.with_instructions(instructions)
         return sig

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -108,6 +109,12 @@ class JupyterLab(ServerProcess):
                 calm_since = None
             time.sleep(0.2)
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+
+def jupyter_cli(env: Mapping[str, str], *args: str) -> str:
+    """Run `python -m dspex_nb jupyter ARGS` with `env`; its output."""
+    return subprocess.run([sys.executable, "-m", "dspex_nb", "jupyter", *args], check=True,
+                          env=dict(env), capture_output=True, text=True).stdout
 
 
 def watch(read: Callable[[], int], done: Callable[[], bool], *, timeout: float = 90,
