@@ -71,6 +71,36 @@ def test_validated_returns_the_baseline_when_the_gain_is_within_noise() -> None:
     assert verdict.message in str(result)
 
 
+def _helps_four_of_forty(q: str) -> bool:
+    """Half the training questions (the others keep later steps finding candidates), and 4
+    of 40 validation questions: a gain of +0.10 there."""
+    if q.startswith("question: t"):
+        return int(q.removeprefix("question: t")) % 2 == 0
+    return q in {f"question: v{i}" for i in range(4)}
+
+
+def test_one_candidate_scored_on_the_valset_is_judged_at_the_stated_confidence() -> None:
+    _, result = _compile(_simba(max_steps=1), _helps_four_of_forty, val=40)
+    verdict = result.verdict
+    assert verdict is not None
+    assert verdict.comparisons == 1
+    assert verdict.beat_baseline
+    assert result.final_program_id == verdict.candidate_id != 0
+
+
+def test_the_best_of_several_candidates_must_clear_a_wider_interval() -> None:
+    # the same +0.10, but the best of two step winners scored on the same 40 examples
+    optimized, result = _compile(_simba(max_steps=2), _helps_four_of_forty, val=40)
+    verdict = result.verdict
+    assert verdict is not None
+    assert verdict.comparisons == 2
+    assert verdict.delta == pytest.approx(0.10)
+    assert not verdict.beat_baseline
+    assert result.final_program_id == 0
+    assert "97.5% interval: best of 2 candidates scored there" in verdict.message
+    assert RULE not in optimized.instructions
+
+
 def test_the_winner_is_validated_only_when_it_beat_the_baseline_on_its_batch() -> None:
     # the rule helps only on validation questions: on the batch no candidate beats the baseline
     _, result = _compile(_simba(), lambda q: q.startswith("question: v"))

@@ -100,7 +100,8 @@ class SIMBA:
             when it beats the baseline beyond noise; `"reference"` is DSPy's algorithm.
         max_lm_calls: bounds the whole run, final choice included (None: no bound).
         patience: steps in a row without a validation gain before stopping (validated).
-        confidence: of the paired interval the final candidate must clear (validated).
+        confidence: of the paired interval the final candidate must clear (validated),
+            widened for the number of candidates scored on the selection set.
         display: `"auto"` (a live chart in a notebook, a line per step in a terminal),
             `"widget"`, `"terminal"`, or `"none"`/False.
     """
@@ -463,10 +464,12 @@ class _Run:
         return max(self.selection, key=lambda pid: (self.selection_mean(pid), -pid))
 
     def judge(self, best: int, *, fall_back: bool) -> SelectionVerdict:
-        """Program `best` against the baseline on the selection set (both scored there)."""
+        """Program `best` against the baseline on the selection set (both scored there),
+        allowing for every candidate scored there to find it."""
         return judge(self.selection[0], self.selection[best], candidate_id=best,
                      selected_on=self.selected_on, confidence=self.s.confidence,
-                     fall_back=fall_back, seed=self.s.seed)
+                     fall_back=fall_back, comparisons=len(self.selection) - 1,
+                     seed=self.s.seed)
 
     def choose_validated(self) -> Module:
         best = self.best_on_selection()
