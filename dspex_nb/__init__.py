@@ -84,7 +84,7 @@ from dspex_nb.modules import (
     Suggest,
 )
 from dspex_nb.modules.tools import tool
-from dspex_nb.optimize import SIMBA, OptimizationResult
+from dspex_nb.optimize import SIMBA, OptimizationResult, Optimizer
 from dspex_nb.primitives import Example, Prediction, Score
 from dspex_nb.registry import ProgramStore, load, programs, save
 from dspex_nb.settings import configure, context
@@ -148,6 +148,7 @@ __all__ = [
     "Module",
     "MultiChainComparison",
     "OptimizationResult",
+    "Optimizer",
     "Outcome",
     "OutputField",
     "Parallel",

@@ -212,6 +212,46 @@ def test_an_optimizer_error_is_recorded_before_it_is_raised(tmp_path: Path) -> N
     assert record.arms["baseline"].status == "finished"
 
 
+class _AddsInstructions:
+    """A user's optimizer, written against dx.Optimizer: it appends a fixed sentence."""
+
+    metric = staticmethod(dx.metrics.answer_exact_match)
+
+    def compile(self, program: dx.Module, *, trainset: Any, valset: Any = None) -> dx.Module:
+        new = program.deepcopy()
+        for predictor in new.predictors():
+            predictor.instructions += " Say yes."
+        return new
+
+    def stop(self, reason: str = "stopped") -> None:
+        pass
+
+
+def test_an_optimizer_written_against_the_protocol_makes_the_optimized_arm(
+        tmp_path: Path) -> None:
+    optimizer = _AddsInstructions()
+    assert isinstance(optimizer, dx.Optimizer)
+    exp = _experiment(tmp_path, optimizer=optimizer).run(trainset=_examples(4, "t"),
+                                                          devset=_examples(3))
+    arm = exp.record.arms["optimized"]
+    assert "Say yes." in json.dumps(arm.program_after)
+    assert "Say yes." not in json.dumps(arm.program_before)
+    assert arm.optimizer is not None and arm.optimizer.name == "_AddsInstructions"
+
+
+class _NoStop:
+    metric = staticmethod(dx.metrics.answer_exact_match)
+
+    def compile(self, program: dx.Module, *, trainset: Any, valset: Any = None) -> dx.Module:
+        return program
+
+
+def test_an_optimizer_missing_part_of_the_protocol_is_refused_before_running(
+        tmp_path: Path) -> None:
+    with pytest.raises(dx.ConfigurationError, match=r"_NoStop lacks stop.*see dx.Optimizer"):
+        _experiment(tmp_path, optimizer=_NoStop())
+
+
 @pytest.mark.parametrize(("options", "message"), [
     ({"dependent_variables": ["accuracy"]}, "not measured"),
     ({"arms": {"x": dx.Predict("q -> a")}}, "not both"),

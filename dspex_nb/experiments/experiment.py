@@ -43,6 +43,7 @@ from dspex_nb.experiments.store import ExperimentStore, new_id
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.resolve import lm_from_state
 from dspex_nb.modules.module import Module
+from dspex_nb.optimize.protocol import Optimizer, check_optimizer
 from dspex_nb.optimize.result import OptimizationResult
 from dspex_nb.registry.store import ProgramStore
 from dspex_nb.telemetry.spans import emit, span
@@ -61,9 +62,13 @@ class Arm:
     run on its own LM if it has one; `variables` are its values of the independent variables."""
 
     program: Module
-    optimizer: Any = None
+    optimizer: Optimizer | None = None
     lm: BaseLM | None = None
     variables: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.optimizer is not None:
+            check_optimizer(self.optimizer)
 
 
 def _versions() -> dict[str, Any]:
@@ -111,7 +116,8 @@ class Experiment:
     def __init__(self, name: str, hypothesis: str = "", *,
                  independent_variables: Mapping[str, Any] | None = None,
                  dependent_variables: Sequence[str] | None = None,
-                 dataset: Any = None, program: Module | None = None, optimizer: Any = None,
+                 dataset: Any = None, program: Module | None = None,
+                 optimizer: Optimizer | None = None,
                  arms: Mapping[str, Module | Arm] | None = None, control: str | None = None,
                  metrics: Sequence[Metric] | Mapping[str, Metric] | None = None,
                  expect: Mapping[str, str] | None = None,
@@ -505,8 +511,8 @@ def _models(arm: Arm) -> list[str]:
     return sorted(names)
 
 
-def _arms(program: Module | None, optimizer: Any, arms: Mapping[str, Module | Arm] | None
-          ) -> dict[str, Arm]:
+def _arms(program: Module | None, optimizer: Optimizer | None,
+          arms: Mapping[str, Module | Arm] | None) -> dict[str, Arm]:
     if arms is not None:
         if program is not None:
             raise ConfigurationError("give program= or arms=, not both")
