@@ -27,3 +27,9 @@ def test_set_price_overrides_and_is_applied_to_each_call() -> None:
 
 def test_unknown_models_cost_nothing() -> None:
     assert estimate_cost("local/SmolLM2", Usage(1000, 1000)) == 0.0
+
+
+def test_a_price_set_for_the_name_an_lm_reports_applies_to_it() -> None:
+    # lm.model spells the provider ("local/..."): pricing it as spelled must not be a silent 0
+    dx.set_price("local/priced-test-model", input_per_million=1.0, output_per_million=1.0)
+    assert estimate_cost("local/priced-test-model.Q4", Usage(1_000_000, 0)) == pytest.approx(1.0)

@@ -41,10 +41,14 @@ def set_price(model_prefix: str, *, input_per_million: float, output_per_million
 
 @functools.lru_cache(maxsize=1024)
 def price_of(model: str) -> tuple[float, float] | None:
+    """The price of the longest prefix matching the model's name, with or without its
+    provider ("openai/gpt-4o" and "gpt-4o"; a user may price "local/SmolLM2" as `lm.model`
+    spells it)."""
     name = model.split("/")[-1]
     best: str | None = None
     for prefix in _PRICES:
-        if name.startswith(prefix) and (best is None or len(prefix) > len(best)):
+        if (name.startswith(prefix) or model.startswith(prefix)) and (
+                best is None or len(prefix) > len(best)):
             best = prefix
     return _PRICES[best] if best else None
 
