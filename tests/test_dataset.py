@@ -260,3 +260,20 @@ def test_a_dataset_shows_as_a_summary_and_a_label_balance_chart() -> None:
     assert html.count("<tr>") == 4  # the header and one row per field
     spec = chart.data[VEGALITE]
     assert spec["data"]["values"] == [{"value": "pos", "count": 4}, {"value": "neg", "count": 2}]
+
+
+def test_a_dataset_with_list_fields_shows_its_missing_statistics_as_empty_cells() -> None:
+    # list fields have no string lengths: pandas' NA, whose `!=` is NA (not a bool)
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from dspex_nb.data import load_squad_sample
+    from dspex_nb.views.dataset_view import display_dataset
+
+    InteractiveShell.instance()
+    _, questions = load_squad_sample()
+    assert questions.statistics().isna().any().any()
+    with capture_output() as shown:
+        display_dataset(questions)
+    html = shown.outputs[0].data["text/html"]
+    assert "<td></td>" in html and "<NA>" not in html and "nan" not in html

@@ -106,7 +106,7 @@ def test_the_teams_notebook_checks_the_output_of_its_pgvector_cell() -> None:
     cells = json.loads((NOTEBOOK_DIR / "04_retrieval_for_teams.ipynb").read_text())["cells"]
     [cell] = [c for c in cells if "PgVectorRetriever(dsn" in "".join(c["source"])]
     assert "".join(cell["source"]).startswith("# NBVAL_CHECK_OUTPUT\n")
-    stored = "".join(o.get("text", "") for o in cell["outputs"])
+    stored = "".join("".join(o.get("text", [])) for o in cell["outputs"])
     assert "PgVectorRetriever(public.tutorial_superbowl on postgresql:" in stored
     assert "- 12 passages" in stored
 

@@ -63,13 +63,10 @@ def display_dataset(ds: Dataset) -> None:
 
 
 def _cell(value: Any) -> str:
-    if value is None or value != value:  # None, NaN, pandas NA
-        return ""
-    try:
-        import pandas as pd
+    """A statistics cell as text; empty for None, NaN and pandas' NA (whose comparisons
+    are NA, not a bool: test it by identity first)."""
+    import pandas as pd
 
-        if value is pd.NA:
-            return ""
-    except ImportError:  # pragma: no cover
-        pass
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
     return str(value)
