@@ -3,6 +3,7 @@ against a real server in test_redis_cache.py; here the layers are in-process."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,53 @@ def test_one_warning_per_outage_however_many_calls_fail() -> None:
     with pytest.warns(dx.CacheWarning) as caught:
         _ = [cache.get("k") for _ in range(5)]
     assert len(caught) == 1 and cache.errors == 5
+
+
+class SlowThenDeadLayer:
+    """A networked layer: "slow" is answered (a miss) when the test releases it; any other
+    key fails, as when the server died while "slow" was in flight."""
+
+    name = "redis-like"
+    networked = True
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+
+    async def aget(self, key: str) -> dict[str, Any] | None:
+        if key == "slow":
+            await self.release.wait()
+            return None
+        raise ConnectionError("connection refused")
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        raise NotImplementedError  # the cache awaits aget on a networked layer
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        raise NotImplementedError
+
+
+def test_a_call_in_flight_that_succeeds_after_an_outage_began_does_not_end_it() -> None:
+    layer = SlowThenDeadLayer()
+    cache = dx.Cache(layers=[layer], retry_after=0)
+
+    async def run() -> None:
+        in_flight = asyncio.ensure_future(cache.aget("slow"))
+        await asyncio.sleep(0)  # it has started
+        await cache.aget("a")  # the server is gone: the outage begins (one warning)
+        layer.release.set()
+        await in_flight  # answered by the server before it died
+        await cache.aget("b")  # the same outage: no second warning
+
+    with pytest.warns(dx.CacheWarning) as caught:
+        asyncio.run(run())
+    assert len([w for w in caught if w.category is dx.CacheWarning]) == 1
+    assert cache.errors == 2
 
 
 def test_a_layer_that_comes_back_is_used_again() -> None:

@@ -31,14 +31,16 @@ _DEFAULT = object()
 
 
 class _Health:
-    """A layer's state: since when it is failing, and until when it is left alone."""
+    """A layer's state: whether and since when it is failing, and until when it is left
+    alone."""
 
-    __slots__ = ("down_until", "errors", "failing")
+    __slots__ = ("down_until", "errors", "failed_at", "failing")
 
     def __init__(self) -> None:
         self.down_until = 0.0
         self.errors = 0
         self.failing = False
+        self.failed_at = 0.0
 
 
 class Cache:
@@ -107,6 +109,7 @@ class Cache:
         for index, layer in enumerate(self.layers):
             if not self._usable(index):
                 continue
+            started = time.monotonic()
             try:
                 entry = await layer.aget(key) if layer.networked else (  # type: ignore[attr-defined]
                     layer.get(key))
@@ -114,12 +117,12 @@ class Cache:
                 self._failed(index, "get", exc)
                 continue
             if entry is None:
-                self._ok(index)
+                self._ok(index, started)
                 continue
             if not is_entry(entry):
                 self._failed(index, "get", ValueError("the stored value is not a cache entry"))
                 continue
-            self._ok(index)
+            self._ok(index, started)
             self.hits += 1
             self.layer_hits[layer.name] += 1
             for front in range(index):  # fill the faster layers
@@ -166,6 +169,7 @@ class Cache:
             return
         layer = self.layers[index]
         args = (key,) if entry is None else (key, entry)
+        started = time.monotonic()
         try:
             if layer.networked:
                 await getattr(layer, f"a{op}")(*args)
@@ -174,15 +178,20 @@ class Cache:
         except Exception as exc:  # a cache that cannot store is not an error
             self._failed(index, op, exc)
         else:
-            self._ok(index)
+            self._ok(index, started)
 
     # -- failing open ------------------------------------------------------------------------
     def _usable(self, index: int) -> bool:
         health = self._health[index]
         return not health.failing or time.monotonic() >= health.down_until
 
-    def _ok(self, index: int) -> None:
-        self._health[index].failing = False
+    def _ok(self, index: int, started: float) -> None:
+        """A success ends an outage only if it started after the outage was seen: a call in
+        flight when the server died may still succeed, and must not make the next failure
+        look like a new outage (a second warning)."""
+        health = self._health[index]
+        if started > health.failed_at:
+            health.failing = False
 
     def _failed(self, index: int, op: str, exc: Exception) -> None:
         layer, health = self.layers[index], self._health[index]
@@ -191,6 +200,7 @@ class Cache:
         emit("cache.error", layer=layer.name, op=op, error_type=type(exc).__name__)
         if not health.failing:
             health.failing = True
+            health.failed_at = time.monotonic()
             warnings.warn(
                 f"the {layer.name} cache failed ({reason}); calls go on without it, and it "
                 f"is tried again every {self.retry_after:g} s (errors are counted as "
