@@ -8,7 +8,6 @@ repeats a list item until max_tokens), as the page says.
 
 from __future__ import annotations
 
-import re
 import sys
 import types
 import warnings
@@ -19,12 +18,9 @@ import pytest
 
 import dspex_nb as dx
 from dspex_nb.lm import LMRequest
+from tests.support.doc_blocks import blocks as doc_blocks
 
 PAGE = Path(__file__).parent.parent / "docs" / "coming-from-dspy.md"
-
-
-def _blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", PAGE.read_text(), flags=re.S)
 
 
 def _value(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
@@ -56,7 +52,7 @@ def _run_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]
     main = types.ModuleType("__main__")
     monkeypatch.setitem(sys.modules, "__main__", main)
     namespace: dict[str, Any] = main.__dict__
-    blocks = _blocks()
+    blocks = [block.code for block in doc_blocks(PAGE)]
     assert len(blocks) == 8  # one per program: the page and this test agree
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dx.DSPyNameNote)

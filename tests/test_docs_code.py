@@ -13,16 +13,14 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.support.doc_blocks import blocks
+
 DOCS = Path(__file__).parent.parent / "docs"
 ELSEWHERE = {"coming-from-dspy.md": "tests/test_coming_from_dspy.py (a schema-aware ScriptedLM)"}
-BLOCK = re.compile(r"(?:[ \t]*<!-- not runnable: (?P<reason>[^>]*?) -->\n)?[ \t]*```python\n"
-                   r"(?P<code>.*?)```", re.S)
-
 RUN_PAGE = """
 import json, sys, traceback, types
 main = types.ModuleType("__main__")  # as in a kernel: classes defined here can be found again
@@ -34,20 +32,6 @@ for n, (line, code) in enumerate(json.load(open(sys.argv[1]))):
         traceback.print_exc()
         sys.exit(f"block {n + 1} (line {line}) failed")
 """
-
-
-@dataclass
-class Block:
-    page: str
-    line: int
-    code: str
-    reason: str | None
-
-
-def blocks(page: Path) -> list[Block]:
-    text = page.read_text()
-    return [Block(page.name, text[:m.start("code")].count("\n") + 1, m.group("code"),
-                  m.group("reason")) for m in BLOCK.finditer(text)]
 
 
 PAGES = sorted(DOCS.rglob("*.md"))

@@ -31,16 +31,19 @@ _DEFAULT = object()
 
 
 class _Health:
-    """A layer's state: whether and since when it is failing, and until when it is left
-    alone."""
+    """A layer's state: since when it is failing (None: it is not), and until when it is
+    left alone."""
 
-    __slots__ = ("down_until", "errors", "failed_at", "failing")
+    __slots__ = ("down_until", "errors", "failed_at")
 
     def __init__(self) -> None:
         self.down_until = 0.0
         self.errors = 0
-        self.failing = False
-        self.failed_at = 0.0
+        self.failed_at: float | None = None
+
+    @property
+    def failing(self) -> bool:
+        return self.failed_at is not None
 
 
 class Cache:
@@ -190,16 +193,15 @@ class Cache:
         flight when the server died may still succeed, and must not make the next failure
         look like a new outage (a second warning)."""
         health = self._health[index]
-        if started > health.failed_at:
-            health.failing = False
+        if health.failed_at is not None and started > health.failed_at:
+            health.failed_at = None
 
     def _failed(self, index: int, op: str, exc: Exception) -> None:
         layer, health = self.layers[index], self._health[index]
         health.errors += 1
         reason = f"{type(exc).__name__}: {str(exc)[:200]}"
         emit("cache.error", layer=layer.name, op=op, error_type=type(exc).__name__)
-        if not health.failing:
-            health.failing = True
+        if health.failed_at is None:
             health.failed_at = time.monotonic()
             warnings.warn(
                 f"the {layer.name} cache failed ({reason}); calls go on without it, and it "

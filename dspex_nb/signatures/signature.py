@@ -97,21 +97,19 @@ class SignatureMeta(type):
         """`Signature("question -> answer")` parses the string form into a new signature;
         `name=` is its class name (default `StringSignature`), `types=` the classes its field
         types may name."""
+        if name is not None and not (isinstance(name, str) and name.isidentifier()):
+            raise SignatureError(f"a signature's name is a Python identifier, not {name!r}")
         if isinstance(spec, SignatureMeta):
-            sig = spec
+            if name is None and instructions is None:
+                return spec
+            fields, default, default_name = spec.fields, spec.instructions, spec.__name__
         elif isinstance(spec, str):
             fields = parse_signature(spec, types or {})
-            sig = _make("StringSignature", fields, _default_instructions(fields))
+            default, default_name = _default_instructions(fields), "StringSignature"
         else:
             raise SignatureError(f"a signature is a string or a Signature class, not {spec!r}")
-        if name is not None:
-            if not isinstance(name, str) or not name.isidentifier():
-                raise SignatureError(f"a signature's name is a Python identifier, not {name!r}")
-            return _make(name, sig.fields, sig.instructions if instructions is None
-                         else instructions)
-        if instructions is not None:
-            sig = sig.with_instructions(instructions)
-        return sig
+        return _make(name or default_name, fields,
+                     default if instructions is None else instructions)
 
     def __repr__(cls) -> str:
         return f"Signature({cls.signature_text!r})"
