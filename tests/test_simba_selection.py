@@ -14,6 +14,7 @@ import pytest
 import dspex_nb as dx
 from dspex_nb.lm import LMRequest
 from dspex_nb.optimize import SIMBA, OptimizationResult
+from dspex_nb.optimize.selection import judge
 from tests.support.simba_model import RULE, rule_following
 
 
@@ -88,17 +89,49 @@ def test_one_candidate_scored_on_the_valset_is_judged_at_the_stated_confidence()
     assert result.final_program_id == verdict.candidate_id != 0
 
 
-def test_the_best_of_several_candidates_must_clear_a_wider_interval() -> None:
-    # the same +0.10, but the best of two step winners scored on the same 40 examples
-    optimized, result = _compile(_simba(max_steps=2), _helps_four_of_forty, val=40)
-    verdict = result.verdict
-    assert verdict is not None
-    assert verdict.comparisons == 2
-    assert verdict.delta == pytest.approx(0.10)
-    assert not verdict.beat_baseline
-    assert result.final_program_id == 0
-    assert "97.5% interval: best of 2 candidates scored there" in verdict.message
-    assert RULE not in optimized.instructions
+def _four_of_forty(*helped: int) -> list[float]:
+    return [1.0 if i in helped else 0.0 for i in range(40)]
+
+
+def test_near_copies_of_one_candidate_are_judged_as_one() -> None:
+    # two candidates right on the same 4 of 40 questions: +0.10, as sure as one of them
+    one = judge([0.0] * 40, {1: _four_of_forty(0, 1, 2, 3)}, selected_on="valset",
+                confidence=0.95, fall_back=True)
+    two = judge([0.0] * 40, {1: _four_of_forty(0, 1, 2, 3), 2: _four_of_forty(0, 1, 2, 3)},
+                selected_on="valset", confidence=0.95, fall_back=True)
+    assert one.beat_baseline and two.beat_baseline
+    assert two.ci == one.ci
+    assert two.comparisons == 2
+
+
+def test_the_best_of_unrelated_candidates_must_clear_a_wider_interval() -> None:
+    # the same +0.10, but the best of two candidates right on different questions: the
+    # luckier of two looks better than it is, and the interval allows for it
+    one = judge([0.0] * 40, {1: _four_of_forty(0, 1, 2, 3)}, selected_on="valset",
+                confidence=0.95, fall_back=True)
+    two = judge([0.0] * 40, {1: _four_of_forty(0, 1, 2, 3), 2: _four_of_forty(4, 5, 6, 7)},
+                selected_on="valset", confidence=0.95, fall_back=True)
+    assert two.delta == one.delta == pytest.approx(0.10)
+    assert two.ci[0] < one.ci[0]
+    assert not two.beat_baseline
+    assert two.returned_id == 0
+    assert "95% interval over the 2 candidates scored there" in two.message
+    assert two.message.endswith("returning the baseline")
+
+
+def test_the_verdict_p_value_agrees_with_its_interval() -> None:
+    for helped in [(0, 1), (0, 1, 2), (0, 1, 2, 3), (0, 1, 2, 3, 4, 5)]:
+        verdict = judge([0.0] * 40, {1: _four_of_forty(*helped)}, selected_on="valset",
+                        confidence=0.95, fall_back=True)
+        assert verdict.beat_baseline == (verdict.p < 0.05)
+
+
+def test_each_candidate_is_compared_only_on_the_examples_it_is_judged_on() -> None:
+    # right everywhere, but judged on the first 10 examples only, where it is right on 2
+    verdict = judge([0.0] * 40, {1: _four_of_forty(0, 1, *range(10, 40))},
+                    judged_on={1: range(10)}, selected_on="trainset", confidence=0.95,
+                    fall_back=True)
+    assert (verdict.n, verdict.delta) == (10, pytest.approx(0.2))
 
 
 def test_the_winner_is_validated_only_when_it_beat_the_baseline_on_its_batch() -> None:
@@ -117,18 +150,39 @@ def test_validated_stops_after_patience_steps_without_a_validation_gain() -> Non
     assert not result.partial
 
 
-def test_validated_holds_out_a_third_of_the_trainset_when_there_is_no_valset() -> None:
-    _, result = _compile(_simba(max_steps=1), lambda q: True, train=30, val=None)
-    assert result.verdict is not None
-    assert result.verdict.selected_on == "held-out trainset"
-    assert result.verdict.n == 10
-    assert all(0 <= i < 20 for s in result.steps for i in s.batch)
-
-
-def test_validated_chooses_on_the_trainset_when_it_is_too_small_to_split() -> None:
+def test_without_a_valset_a_candidate_is_judged_on_the_examples_that_did_not_pick_it() -> None:
+    # one step, batch of 8 of 20: the winner is judged on the other 12 training questions
     _, result = _compile(_simba(max_steps=1), lambda q: True, train=20, val=None)
-    assert result.verdict is not None
-    assert (result.verdict.selected_on, result.verdict.n) == ("trainset", 20)
+    verdict = result.verdict
+    assert verdict is not None
+    assert verdict.selected_on == "trainset, less the examples that picked or taught it"
+    assert verdict.n == 12
+    assert verdict.beat_baseline
+    assert result.final_program_id == verdict.candidate_id != 0
+
+
+def test_a_gain_only_where_the_candidate_was_picked_is_not_returned() -> None:
+    # the rule helps on the first step's batch alone: the 12 other questions show no gain
+    first = _compile(_simba(max_steps=1), lambda q: True, train=20, val=None)[1].steps[0].batch
+    batch = {f"question: t{i}" for i in first}
+    _, result = _compile(_simba(max_steps=1), lambda q: q in batch, train=20, val=None)
+    step, verdict = result.steps[0], result.verdict
+    assert step.batch == first
+    assert step.winner_score > (step.candidates[0].score or 0.0)  # it won on its batch
+    assert step.val_score == result.baseline_score  # and gained nothing elsewhere
+    assert verdict is not None
+    assert result.final_program_id == verdict.candidate_id == 0
+    assert verdict.message.startswith("no candidate scored above the baseline on the trainset, "
+                                      "less the examples that picked or taught it")
+
+
+def test_a_winner_every_training_example_picked_is_not_judged_and_said_so() -> None:
+    _, result = _compile(_simba(max_steps=1), lambda q: True, train=8, val=None)
+    assert result.final_program_id == 0
+    assert result.steps[0].val_score is None
+    assert result.notes == ["1 step winners were not judged: every trainset example picked or "
+                            "taught them; a larger trainset, or a valset=, leaves examples to "
+                            "judge on"]
 
 
 def test_the_reference_reports_its_verdict_but_keeps_its_choice() -> None:

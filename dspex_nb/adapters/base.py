@@ -19,7 +19,7 @@ from dspex_nb.signatures import Signature
 
 @dataclass(slots=True)
 class LMCall:
-    """One LM call made on behalf of a predictor: the exact request and reply."""
+    """One LM call made on behalf of a predictor: the exact `request` and `response`."""
 
     request: LMRequest
     response: LMResponse

@@ -14,7 +14,8 @@ SST2_LABELS = {"0": "negative", "1": "positive"}
 
 def load_sst2(limit: int | None = None, *, split: str = "dev") -> list[Example]:
     """Bundled SST-2 samples: `sentence` -> `sentiment` (positive/negative). `split` is "dev"
-    (200 examples, for reporting) or "train" (64, for optimizing)."""
+    (200 examples, for reporting) or "train" (64, for optimizing); `limit` keeps the first
+    that many."""
     files = {"dev": "sst2_dev_200.txt", "train": "sst2_train_64.txt"}
     if split not in files:
         raise ArgumentError(f"split is one of {sorted(files)}")

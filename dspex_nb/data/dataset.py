@@ -45,8 +45,9 @@ _BALANCE_MAX = 30  # label balance is shown for fields with at most this many di
 
 @dataclass(frozen=True)
 class FieldSchema:
-    """One field: the type its values have (`str`, `int`, `float`, `bool`, `list`, `dict`,
-    or `a|b` when rows disagree) and its role (input, label or metadata)."""
+    """One field, by `name`: the type its values have (`str`, `int`, `float`, `bool`, `list`,
+    `dict`, or `a|b` when rows disagree), its role (input, label or metadata), and whether
+    some rows lack it or hold None (`nullable`)."""
 
     name: str
     type: str
@@ -61,6 +62,14 @@ class Dataset:
     Build one with `from_records`, `from_pandas`, `from_csv` or `from_jsonl`; `split`,
     `sample` and `filter` make new Datasets (never touching the global RNG); `save(folder)` and
     `Dataset.load(folder)` keep it across sessions.
+
+    Attributes:
+        examples: the rows, as `dx.Example`s with their inputs marked.
+        name: shown in views and recorded by experiments.
+        input_keys, label_keys, metadata_keys: the fields in each role.
+        source, license: where the data came from and on what terms.
+        created: when it was made (Unix time).
+        lineage: how it was made from another Dataset (`split`, `sample`, `filter`).
     """
 
     examples: list[Example]

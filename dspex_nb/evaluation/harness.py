@@ -29,7 +29,15 @@ from dspex_nb.views import registry as live_views
 
 @dataclass
 class EvaluationRun:
-    """The state of a run in progress, for live views: results so far, by index."""
+    """The state of a run in progress, for live views: results so far, by index.
+
+    Attributes:
+        program: the program's name; `metrics`: the metric names.
+        total: examples in the run; `done` of them finished, `failures` of those failed.
+        results: by example index, None until that example finishes.
+        span: the run's evaluation span (live views follow its events).
+        finished: True once the run ended; `report` is then its `EvaluationReport`.
+    """
 
     program: str
     metrics: list[str]

@@ -21,7 +21,19 @@ REPORT_VERSION = 1
 @dataclass
 class ExampleResult:
     """One example's run: what went in and came out, its scores or error, what it cost, and
-    (unless traces are off) each predictor call with its exact prompts and replies."""
+    (unless traces are off) each predictor call with its exact prompts and replies.
+
+    Attributes:
+        index: the example's position in the devset.
+        example: its fields; `input_keys` names those the program was given.
+        prediction: the program's outputs by field (None when it failed).
+        scores: per metric; `feedback`: per metric, what a feedback metric said.
+        error, error_type: why it failed (message, exception class), or None.
+        latency_s: wall time of the program call.
+        prompt_tokens, completion_tokens, cost_usd: what its LM calls used.
+        lm_calls: LM calls made; `cached_calls` of them answered from the cache.
+        trace: each predictor call, with its exact prompts and replies.
+    """
 
     index: int
     example: dict[str, Any]
@@ -75,7 +87,15 @@ class MetricSummary:
 class EvaluationReport:
     """Per metric: mean, 95% bootstrap interval, pass rate, n, failures. Per run: latency
     p50/p95, tokens, estimated cost, wall time. Per example: `results`. `partial` is True when
-    the run stopped early (interrupt, cancel or max_errors), with `stop_reason`."""
+    the run stopped early (interrupt, cancel or max_errors), with `stop_reason`.
+
+    Attributes:
+        program: the program's name (its class, or the name it was given).
+        metrics: a `MetricSummary` per metric name.
+        wall_time_s: the run's wall time; `started_at` its start (Unix time).
+        planned: how many examples the run set out to score.
+        settings: the `dx.evaluate` settings it ran with (concurrency, thresholds...).
+    """
 
     program: str
     metrics: dict[str, MetricSummary]

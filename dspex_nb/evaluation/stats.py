@@ -6,7 +6,7 @@ Everything is seeded, so the same scores always give the same interval and p-val
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -97,6 +97,54 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], *, confidence: floa
     low, high = np.percentile(means, [tail, 100 - tail])
     extreme = int(np.sum(np.abs(means - observed) >= abs(observed)))
     return (observed, (float(low), float(high)), (extreme + 1) / (resamples + 1))
+
+
+def simultaneous_bootstrap(diffs: Sequence[Sequence[float]], kept: Sequence[Sequence[int]], *,
+                           confidence: float = 0.95, resamples: int = RESAMPLES, seed: int = 0
+                           ) -> tuple[list[float], float, float, Callable[[float], float]]:
+    """Several candidates' per-example gains over a baseline on one shared set of examples,
+    candidate j judged on the examples `kept[j]`; resampled jointly (the same examples drawn
+    for all, so correlated candidates count as the near-one test they are).
+
+    Returns each candidate's observed mean gain, `low` and `high` such that every candidate's
+    true gain lies within [observed - low, observed + high] at once with `confidence`
+    (the quantiles of the largest deviation over candidates: a max-T bound, tighter than
+    Bonferroni when candidates agree), and `p_of(g)`: a two-sided p-value for a candidate's
+    gain g, allowing for the candidates, that agrees with the bounds (p < 1 - confidence
+    exactly when zero is outside them): twice how often the largest deviation towards zero
+    reaches |g|."""
+    d = np.asarray([_checked(x, resamples, "gains") for x in diffs], dtype=float)
+    if d.ndim != 2 or not len(d):
+        raise ArgumentError("simultaneous_bootstrap needs at least one candidate's gains")
+    k, n = d.shape
+    weights = np.zeros((k, n))
+    for j, rows in enumerate(kept):
+        weights[j, list(rows)] = 1.0
+    if np.any(weights.sum(axis=1) == 0):
+        raise ArgumentError("every candidate needs at least one example to be judged on")
+    observed = (d * weights).sum(axis=1) / weights.sum(axis=1)
+    rng = np.random.default_rng(seed)
+    below = np.empty(resamples)  # max over candidates of (observed - resampled)
+    above = np.empty(resamples)  # max over candidates of (resampled - observed)
+    for start in range(0, resamples, _CHUNK):
+        m = min(_CHUNK, resamples - start)
+        counts = np.zeros((m, n))
+        np.add.at(counts, (np.repeat(np.arange(m), n), rng.integers(0, n, size=m * n)), 1.0)
+        w = counts @ weights.T  # (m, k): how many judged examples each candidate drew
+        g = counts @ (d * weights).T
+        with np.errstate(invalid="ignore", divide="ignore"):
+            boot = np.where(w > 0, g / np.where(w > 0, w, 1), observed)
+        below[start:start + m] = (observed - boot).max(axis=1)
+        above[start:start + m] = (boot - observed).max(axis=1)
+    # the order statistic that makes "zero outside the bounds" and "p < 1 - confidence" agree
+    k = max(0, math.floor((1 - confidence) / 2 * (resamples + 1)) - 1)
+    low, high = float(np.sort(below)[::-1][k]), float(np.sort(above)[::-1][k])
+
+    def p_of(gain: float) -> float:
+        towards_zero = below if gain >= 0 else above
+        return min(1.0, 2 * (int(np.sum(towards_zero >= abs(gain))) + 1) / (resamples + 1))
+
+    return [float(x) for x in observed], low, high, p_of
 
 
 def mcnemar_exact(a: Sequence[float], b: Sequence[float]) -> float:

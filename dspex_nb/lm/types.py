@@ -27,7 +27,9 @@ class Usage:
 
 @dataclass(slots=True)
 class LMRequest:
-    """A chat request. `response_schema` asks for a JSON object of that schema (None: free text).
+    """A chat request: `messages` (OpenAI chat format) and sampling `params` (temperature,
+    max_tokens...). `response_schema` asks for a JSON object of that schema (None: free text),
+    named `schema_name` where the server wants a name.
 
     `sample_id` tells apart samples of the same request at temperature > 0: the cache keeps one
     entry per id, so the same id gives the same sample again and distinct ids distinct ones.
@@ -81,7 +83,9 @@ class LMResponse:
 
 @dataclass(slots=True)
 class HistoryEntry:
-    """One call as kept in `lm.history` (bounded): enough to see exactly what was asked and said."""
+    """One call as kept in `lm.history` (bounded): enough to see exactly what was asked and said:
+    when (`timestamp`, Unix time), the `model`, the `messages` and `params` sent, and the
+    `response` (None when it failed, with `error` saying why)."""
 
     timestamp: float
     model: str

@@ -22,7 +22,17 @@ def calls_text(spent: int, budget: int | None) -> str:
 
 @dataclass
 class CandidateRecord:
-    """One candidate program made in a step: where it came from and what changed."""
+    """One candidate program made in a step: where it came from and what changed.
+
+    Attributes:
+        program_id: its id in the run (0 is the baseline); `source_id` the program it was
+            copied from.
+        strategy: "append_rule", "append_demo", or "baseline".
+        score: its mean on the step's mini-batch.
+        rules: advice appended, by predictor name; `demos`: the demo appended, by predictor.
+        dropped_demos: demos dropped from the copy before adding one.
+        bucket_example: the trainset index of the example it learned from.
+    """
 
     program_id: int
     source_id: int

@@ -9,10 +9,12 @@ an interrupt returns the best program found so far.
 
 Two algorithms. `algorithm="reference"` is the above. `algorithm="validated"` (the default)
 keeps the candidate search but chooses differently: each step's winner, when it beat the
-baseline on its mini-batch, is scored on a validation set (the valset, or a third of the
-trainset held out); the run stops early when `patience` steps bring no validation gain; and
-the best candidate is returned only if it beats the baseline beyond noise on that set (paired
-bootstrap interval above zero), else the baseline is, and the result says so. Both respect
+baseline on its mini-batch, is scored on the selection set (the valset; without one, the
+trainset, where each candidate is judged only on the examples that neither picked it, its
+step's batch, nor taught it, those its demos and rules came from); the run stops early when
+`patience` steps bring no gain there; and the best candidate is returned only if it beats the
+baseline beyond noise (paired bootstrap interval above zero, simultaneous over the candidates
+scored), else the baseline is, and the result says so. Both respect
 `max_lm_calls`: a step starts only if its estimated cost, and what the final choice needs,
 fit in what is left.
 """
@@ -56,7 +58,6 @@ from dspex_nb.views import registry as live_views
 
 CHECKPOINT_FORMAT = "dspex_nb.simba_checkpoint"
 ALGORITHMS = ("validated", "reference")
-HOLDOUT_MIN = 30  # below this many examples, no validation third is held out of the trainset
 # validated: rules are given up after this many rule calls in a row gave no usable advice (a
 # 135M prompt model loops until its reply is cut off; measured in benchmarks/README.md)
 RULE_ATTEMPTS = 3
@@ -92,7 +93,7 @@ class SIMBA:
         temperature_for_sampling: the temperature of the runs that find hard examples.
         temperature_for_candidates: how strongly better-scoring programs are preferred as
             sources of the next candidates (softmax temperature).
-        seed: makes batches, sampling and the held-out split repeatable.
+        seed: makes batches and sampling repeatable.
         concurrency: program runs at once.
         demo_input_field_maxlen: characters kept of each demo input.
         strategies: `"append_rule"`, `"append_demo"`, or both.
@@ -101,7 +102,7 @@ class SIMBA:
         max_lm_calls: bounds the whole run, final choice included (None: no bound).
         patience: steps in a row without a validation gain before stopping (validated).
         confidence: of the paired interval the final candidate must clear (validated),
-            widened for the number of candidates scored on the selection set.
+            simultaneous over the candidates scored on the selection set.
         display: `"auto"` (a live chart in a notebook, a line per step in a terminal),
             `"widget"`, `"terminal"`, or `"none"`/False.
     """
@@ -220,12 +221,11 @@ class _Run:
         self.metrics = {self.metric_name: simba.metric}
         self.validated = simba.algorithm == "validated"
         self.selected_on = "valset" if valset is not None else "trainset"
-        if self.validated and valset is None and len(trainset) >= HOLDOUT_MIN:
-            held = set(random.Random(simba.seed).sample(range(len(trainset)),
-                                                        len(trainset) // 3))
-            valset = [e for i, e in enumerate(trainset) if i in held]
-            trainset = [e for i, e in enumerate(trainset) if i not in held]
-            self.selected_on = "held-out trainset"
+        # validated, no valset: a candidate is judged on the trainset less what picked or
+        # taught it (its step's batch; the examples its demos and rules came from, inherited)
+        self.judged_apart = self.validated and valset is None
+        if self.judged_apart:
+            self.selected_on = "trainset, less the examples that picked or taught it"
         self.trainset = trainset
         self.valset = valset
         self.bsize = simba.bsize
@@ -241,6 +241,8 @@ class _Run:
         self.programs: dict[int, Module] = {0: student.deepcopy()}
         self.scores: dict[int, list[float]] = {0: []}
         self.winners: list[int] = [0]
+        self.picked_on: dict[int, list[int]] = {0: []}  # the batch each candidate was made on
+        self.taught: dict[int, list[int]] = {0: []}  # examples its demos and rules came from
         # per-example scores on the selection set (valset, else trainset), by program id
         self.selection: dict[int, list[float]] = {}
         self.stale = 0  # validated: steps since the best validation score last rose
@@ -395,6 +397,10 @@ class _Run:
             record.program_id = len(self.programs)
             self.programs[record.program_id] = program
             self.scores[record.program_id] = []
+            self.picked_on[record.program_id] = list(batch)
+            learned = [] if record.bucket_example is None else [record.bucket_example]
+            self.taught[record.program_id] = sorted(
+                {*self.taught.get(record.source_id, []), *learned})
         evaluated = await self.gather([
             self.run(program, i, record.program_id) for program, record in entries for i in batch])
         for n, (_, record) in enumerate(entries):
@@ -434,7 +440,8 @@ class _Run:
         batch (else it is not worth the calls); count a step without a new best as stale."""
         best_before = self.best_on_selection()
         before = self.selection_mean(best_before) if best_before is not None else -1.0
-        if winner.program_id == 0 or (winner.score or 0.0) <= (baseline.score or 0.0):
+        if (winner.program_id == 0 or (winner.score or 0.0) <= (baseline.score or 0.0)
+                or not self.judged_on(winner.program_id)):
             self.stale += 1
             return None
         await self.score_on_selection(winner.program_id)
@@ -453,9 +460,26 @@ class _Run:
                             else "examples of the selection set")
         self.selection[pid] = [r.score for r in runs]
 
+    def judged_on(self, pid: int) -> list[int]:
+        """The selection-set examples program `pid` is judged on: all of them, unless it is
+        judged apart from the trainset examples that picked or taught it."""
+        n = len(self.selection_set())
+        if not self.judged_apart or pid == 0:
+            return list(range(n))
+        used = {*self.picked_on.get(pid, []), *self.taught.get(pid, [])}
+        return [i for i in range(n) if i not in used]
+
     def selection_mean(self, pid: int) -> float:
+        """Program `pid`'s mean on the selection set. Judged apart, the baseline's mean on the
+        whole set plus the candidate's paired gain where it is judged (an estimate not
+        inflated by the examples that picked or taught it)."""
         values = self.selection[pid]
-        return sum(values) / len(values)
+        if not self.judged_apart or pid == 0:
+            return sum(values) / len(values)
+        base = self.selection[0]
+        kept = self.judged_on(pid)
+        gain = sum(values[i] - base[i] for i in kept) / len(kept) if kept else 0.0
+        return sum(base) / len(base) + gain
 
     def best_on_selection(self) -> int | None:
         """The highest mean on the selection set; ties go to the earlier program."""
@@ -463,18 +487,23 @@ class _Run:
             return None
         return max(self.selection, key=lambda pid: (self.selection_mean(pid), -pid))
 
-    def judge(self, best: int, *, fall_back: bool) -> SelectionVerdict:
-        """Program `best` against the baseline on the selection set (both scored there),
-        allowing for every candidate scored there to find it."""
-        return judge(self.selection[0], self.selection[best], candidate_id=best,
+    def judge(self, *, fall_back: bool) -> SelectionVerdict:
+        """The best candidate scored on the selection set against the baseline, each on the
+        examples it is judged on, the interval allowing for every candidate scored there."""
+        return judge(self.selection[0], self.selection,
+                     judged_on={pid: self.judged_on(pid) for pid in self.selection},
                      selected_on=self.selected_on, confidence=self.s.confidence,
-                     fall_back=fall_back, comparisons=len(self.selection) - 1,
-                     seed=self.s.seed)
+                     fall_back=fall_back, seed=self.s.seed)
 
     def choose_validated(self) -> Module:
-        best = self.best_on_selection()
-        assert best is not None
-        verdict = self.judge(best, fall_back=True)
+        unjudged = sum(1 for r in self.result.steps if r.winner_id != 0 and r.val_score is None
+                       and not self.judged_on(r.winner_id))
+        if unjudged:
+            self.result.notes.append(
+                f"{unjudged} step winners were not judged: every trainset example picked or "
+                f"taught them; a larger trainset, or a valset=, leaves examples to judge on")
+            emit("optimization.note", text=self.result.notes[-1])
+        verdict = self.judge(fall_back=True)
         self.result.verdict = verdict
         self.result.final_scores = {pid: self.selection_mean(pid) for pid in self.selection}
         self.result.baseline_score = self.selection_mean(0)
@@ -699,10 +728,10 @@ class _Run:
         for pid in candidates:
             await self.score_on_selection(pid)
         scores = {pid: self.selection_mean(pid) for pid in candidates}
-        best = max(candidates, key=lambda pid: (scores[pid], -candidates.index(pid)))
         self.result.final_scores = scores
         self.result.baseline_score = scores[0]
-        self.result.verdict = self.judge(best, fall_back=False)
+        self.result.verdict = self.judge(fall_back=False)
+        best = self.result.verdict.returned_id
         return self.finish(best, scores[best])
 
     def finish(self, best: int, score: float | None) -> Module:
@@ -723,6 +752,8 @@ class _Run:
             "programs": {str(pid): p.dump_state() for pid, p in self.programs.items()},
             "scores": {str(pid): s for pid, s in self.scores.items()},
             "winners": self.winners,
+            "picked_on": {str(pid): b for pid, b in self.picked_on.items()},
+            "taught": {str(pid): t for pid, t in self.taught.items()},
             "selection": {str(pid): s for pid, s in self.selection.items()},
             "stale": self.stale, "rules_failed": self.rules_failed,
             "program_runs": self.program_runs, "program_run_calls": self.program_run_calls,
@@ -748,6 +779,8 @@ class _Run:
                          for pid, s in state["programs"].items()}
         self.scores = {int(pid): s for pid, s in state["scores"].items()}
         self.winners = state["winners"]
+        self.picked_on = {int(pid): b for pid, b in state.get("picked_on", {"0": []}).items()}
+        self.taught = {int(pid): t for pid, t in state.get("taught", {"0": []}).items()}
         self.selection = {int(pid): s for pid, s in state.get("selection", {}).items()}
         self.stale = state.get("stale", 0)
         self.rules_failed = state.get("rules_failed", 0)
