@@ -132,7 +132,8 @@ class Score(float):
 
 
 class Prediction(Record):
-    """The outputs of a program call, by field name.
+    """The outputs of a program call, by field name: `Prediction(data)` from a mapping, or
+    `Prediction(answer=...)` from keywords.
 
     Modules that try more than once say how it went beside the outputs, not among them:
     `attempts` (Retry, BestOfN, Refine) and `chains` (MultiChainComparison) are empty lists

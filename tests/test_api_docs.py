@@ -20,44 +20,6 @@ import dspex_nb as dx
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Parameters not yet named in their docstrings, when this test was written (session 9). The
-# list may only shrink: a name that is complete must leave it (the test says so).
-GAPS: dict[str, set[str]] = {
-    'Arm': {'lm'},
-    'ExperimentComparison': {'experiments'},
-    'MultiChainComparison': {'lm'},
-    'Parallel': {'display'},
-    'Prediction': {'data'},
-    'RedisCache': {'max_connections'},
-    'Suggest': {'target'},
-    'tool': {'fn'},
-    'trace': {'name'},
-    'lm.estimate_cost': {'model'},
-    'retrieve.DSPyRetriever': {'rm'},
-    'retrieve.MiniLMEmbedder': {'batch_size', 'threads'},
-    'retrieve.PgVectorRetriever': {'metric'},
-    'retrieve.ServerEmbedder': {
-        'api_key', 'base_url', 'batch_size',
-        'dimensions', 'max_retries', 'timeout',
-    },
-    'serving.program_app': {'name'},
-    'signatures.Field': {'annotation', 'desc', 'kind', 'name'},
-    'signatures.ensure_signature': {'spec'},
-    'telemetry.Event': {'at'},
-    'telemetry.MetricsAggregator': {'max_samples'},
-    'telemetry.Span': {'attrs', 'kind', 'name'},
-    'telemetry.Trace': {'root'},
-    'telemetry.emit': {'name'},
-    'telemetry.export_to_opentelemetry': {'capture_content', 'tracer_provider'},
-    'telemetry.metrics': {'event'},
-    'telemetry.span': {'kind', 'name'},
-    'telemetry.traced': {'kind', 'name'},
-    'views.widgets.Dashboard': {'aggregator', 'interval', 'source', 'window'},
-    'views.widgets.EvalTable': {'run', 'thresholds'},
-    'views.widgets.LiveEvalTable': {'run'},
-    'views.widgets.LiveOptimizationChart': {'run'},
-    'views.widgets.TraceView': {'trace'},
-}
 
 
 def _packages() -> list[types.ModuleType]:
@@ -114,23 +76,18 @@ def test_every_public_name_has_a_docstring() -> None:
     assert undocumented == []
 
 
-def test_every_parameter_is_named_in_its_docstring_beyond_the_recorded_gaps() -> None:
+def test_every_parameter_is_named_in_its_docstring() -> None:
     found = {path: missing for path, value in public_objects().items()
              if (missing := missing_parameters(value))}
-    new = {path: missing - GAPS.get(path, set()) for path, missing in found.items()
-           if missing - GAPS.get(path, set())}
-    assert new == {}, "document these parameters"
-    closed = {path: gap - found.get(path, set()) for path, gap in GAPS.items()
-              if gap - found.get(path, set())}
-    assert closed == {}, "now documented: remove them from GAPS"
+    assert found == {}, "document these parameters"
 
 
 def test_the_coverage_counts(capsys: Any) -> None:
     objects = public_objects()
     with capsys.disabled():
         params = sum(len(missing_parameters(v)) for v in objects.values())
-        print(f"\npublic API: {len(objects)} names documented; {len(GAPS)} with "
-              f"{params} parameters still undocumented")
+        print(f"\npublic API: {len(objects)} names documented; {params} parameters "
+              f"undocumented")
     assert objects
 
 

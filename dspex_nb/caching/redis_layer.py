@@ -42,7 +42,8 @@ def redact(url: str) -> str:
 class RedisCache:
     """Entries in a Redis (or Valkey) server: `dx.RedisCache(url="redis://host:6379/0",
     namespace="team-a", ttl=86400)`. `url` defaults to `$DSPEX_CACHE_URL`; `timeout` bounds
-    each command (a slow Redis is a miss, not a slow call)."""
+    each command (a slow Redis is a miss, not a slow call); `max_connections` bounds the
+    connections open to the server at once (raise it for more calls in flight)."""
 
     name = "redis"
     networked = True

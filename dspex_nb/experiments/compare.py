@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class ExperimentComparison:
-    """Experiments side by side: `to_pandas()` has one row per (experiment, arm); in a
-    notebook it shows as the experiment view with every arm of every experiment."""
+    """Experiments side by side (`experiments`, in the order given): `to_pandas()` has one
+    row per (experiment, arm); in a notebook it shows as the experiment view with every arm of
+    every experiment."""
 
     experiments: list[Experiment]
 

@@ -59,7 +59,8 @@ _PACKAGES = ("numpy", "pandas", "pydantic", "httpx", "aiohttp", "llama_cpp_pytho
 @dataclass
 class Arm:
     """One condition of an experiment: a program, optimized first if it has an optimizer,
-    run on its own LM if it has one; `variables` are its values of the independent variables."""
+    run on its own LM (`lm`, else the configured one); `variables` are its values of the
+    independent variables."""
 
     program: Module
     optimizer: Optimizer | None = None

@@ -54,7 +54,8 @@ def price_of(model: str) -> tuple[float, float] | None:
 
 
 def estimate_cost(model: str, usage: Usage) -> float:
-    """USD for this usage; 0.0 for models with no known price (local models)."""
+    """USD for this usage of `model` (priced as `price_of` finds it); 0.0 for models with
+    no known price (local models)."""
     price = price_of(model)
     if price is None:
         return 0.0

@@ -41,7 +41,8 @@ def Assert(condition: Any, message: str, *, target: Any = None) -> None:
 
 def Suggest(condition: Any, message: str, *, target: Any = None) -> None:
     """Note (never fail) that `condition` does not hold: a `suggest.failed` event, and inside
-    a Retry a reason to try again with `message` as feedback while attempts remain."""
+    a Retry a reason to try again with `message` as feedback while attempts remain. `target`
+    names the predictor the feedback is for (default: the one that made the output)."""
     if condition:
         return
     _check_message(message)

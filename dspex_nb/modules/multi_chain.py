@@ -59,7 +59,8 @@ class MultiChainComparison(Module):
 
     By default the chains are M `ChainOfThought(signature)` predictors, sampled at
     `temperatures` (default 0.7 each), each a distinct sample for the cache; `lm_kwargs`
-    (max_tokens, ...) apply to the chains and the comparison. `chains=` gives
+    (max_tokens, ...) apply to the chains and the comparison, run on `lm` (default: the
+    configured LM). `chains=` gives
     your own modules instead (different prompts, or programs), run at their own settings
     unless `temperatures` is given. A chain that fails is shown to the comparison as failed;
     when every chain fails, the call raises `AttemptsFailed` with them all.

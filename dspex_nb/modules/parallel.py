@@ -16,7 +16,8 @@ from dspex_nb.modules.module import Module
 class Parallel(Module):
     """`dx.Parallel(module, concurrency=16, max_errors=None, timeout=None)`: called with a
     list of inputs (dicts, Examples, DataFrame rows, or a DataFrame), it returns a
-    `BatchResult` in input order; see `Module.batch`. `timeout` is per input, in seconds."""
+    `BatchResult` in input order; see `Module.batch`. `timeout` is per input, in seconds;
+    `display` shows progress as `dx.evaluate` does ("auto", "widget", "text", "none")."""
 
     def __init__(self, module: Module, *, concurrency: int = 16, max_errors: int | None = None,
                  timeout: float | None = None, display: str | bool = "auto"):

@@ -34,7 +34,7 @@ def tool(*, name: str | None = None) -> Callable[[F], F]: ...
 
 
 def tool(fn: Any = None, /, *, name: str | None = None) -> Any:
-    """Register a function as a tool: `@dx.tool` (under its own name) or
+    """Register a function `fn` as a tool: `@dx.tool` (under its own name) or
     `@dx.tool(name="search")`. Registering a name again (a notebook cell run twice) replaces
     the earlier function."""
 

@@ -35,7 +35,8 @@ _ID_KEYS = ("pid", "id", "index")
 
 
 class DSPyRetriever(Retriever):
-    """A DSPy retrieval model as a dspex_nb Retriever. `name` names it in telemetry (default:
+    """A DSPy retrieval model `rm` (any callable DSPy would call with a query and `k`) as a
+    dspex_nb Retriever. `name` names it in telemetry (default:
     its class). A model that fixes its own `k` (`Embeddings(k=5)`) answers at most that many;
     asking for more is an ArgumentError rather than fewer passages than asked."""
 

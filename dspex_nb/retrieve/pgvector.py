@@ -73,7 +73,8 @@ class PgVectorRetriever(Retriever):
     """Retrieve from the table `table` (in `schema`) of the PostgreSQL database at `dsn`.
 
     `embedder` is any function from a list of texts to vectors (default: the offline
-    all-MiniLM-L6-v2). `create=False` refuses to create a missing table or index. `adopt=True`
+    all-MiniLM-L6-v2); `metric` is the distance its index uses ("cosine", "l2" or
+    "inner_product"). `create=False` refuses to create a missing table or index. `adopt=True`
     accepts a non-empty table dspex_nb did not build. `pool_size` connections at most;
     `timeout` seconds to wait for one (a database that is down fails each call after it).
     """

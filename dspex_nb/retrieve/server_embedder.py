@@ -35,7 +35,12 @@ IN_FLIGHT = 4  # requests sent at once
 
 
 class ServerEmbedder:
-    """`embedder(texts) -> list of float32 vectors` from an OpenAI-compatible server.
+    """`embedder(texts) -> list of float32 vectors` from an OpenAI-compatible server:
+    `model` at `base_url` (default `$OPENAI_BASE_URL`) with `api_key` (default
+    `$OPENAI_API_KEY`; never stored with anything saved). Texts go `batch_size` per request
+    (default 64; 1 with `pooling="mean"`), each request waits `timeout` seconds and is
+    retried `max_retries` times on a transient error; `dimensions` asks the server for shorter
+    vectors.
 
     `pooling="server"` expects one vector per text, as OpenAI, vLLM and `llama-server
     --pooling mean` send. A llama-cpp-python server running a model without pooling sends one

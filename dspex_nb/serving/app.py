@@ -40,7 +40,8 @@ def input_names(program: Module) -> tuple[list[str], list[str]]:
 
 
 def program_app(program: Module, *, name: str | None = None, metrics: bool = True) -> ASGIApp:
-    """Serve `program`: `POST /predict` (inputs as a JSON object), `GET /` (what it takes),
+    """Serve `program` (called `name` on `GET /`, default its class): `POST /predict`
+    (inputs as a JSON object), `GET /` (what it takes),
     `GET /healthz`, and with `metrics` the metrics endpoint."""
     if not isinstance(program, Module):
         raise TypeError(f"program_app serves a dx.Module, not {type(program).__name__}")

@@ -14,7 +14,8 @@ FieldKind = Literal["input", "output"]
 
 @dataclass(frozen=True)
 class Field:
-    """One named, typed field of a signature."""
+    """One named, typed field of a signature: its `name`, `kind` ("input" or "output"), the
+    type `annotation` its values have, and `desc`, the description the prompt shows."""
 
     name: str
     kind: FieldKind

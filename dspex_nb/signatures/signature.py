@@ -267,7 +267,8 @@ def _resolve_annotation(text: str, key: str, namespace: dict[str, Any]) -> Any:
 
 
 def ensure_signature(spec: str | type[Signature]) -> type[Signature]:
-    """Accept either form wherever a signature is expected."""
+    """Accept either form wherever a signature is expected: `spec` is a string
+    ("question -> answer") or a Signature class."""
     return SignatureMeta.__call__(Signature, spec)
 
 

@@ -29,7 +29,9 @@ def snapshot(window_s: float | None = 60.0) -> pd.DataFrame:
 
 def export_to_opentelemetry(tracer_provider: object = None, *,
                             capture_content: bool = False) -> Handler:
-    """Mirror spans into OpenTelemetry (needs the `otel` extra); see telemetry/otel.py."""
+    """Mirror spans into OpenTelemetry (needs the `otel` extra) through `tracer_provider`
+    (default: the global one); prompts and replies are exported only with
+    `capture_content=True`. See telemetry/otel.py."""
     from dspex_nb.telemetry.otel import export_to_opentelemetry as export
 
     return export(tracer_provider, capture_content=capture_content)

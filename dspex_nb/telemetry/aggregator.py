@@ -127,7 +127,9 @@ class LMSample:
 
 class MetricsAggregator:
     """Rolling windows and running totals of LM calls, retrieval searches and cache errors,
-    per model: what `dx.telemetry.snapshot()`, the dashboard and `/metrics` read."""
+    per model: what `dx.telemetry.snapshot()`, the dashboard and `/metrics` read. It is an
+    event handler: called with each telemetry `event`. It keeps the `max_samples` most recent
+    LM calls for its windows."""
 
     # Retries and cache hits arrive as attributes of lm.stop: no events of their own needed;
     # programs in flight are counted by the spans themselves (spans.running_programs).

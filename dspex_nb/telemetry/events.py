@@ -21,6 +21,7 @@ class Event:
     """One thing that happened: `name` (e.g. "lm.stop"), wall `time`, and `attrs`.
 
     Events of a span carry its ids and its duration (on stop/exception); `span` is the span.
+    `at` sets the time (default: now), for events replayed from elsewhere.
     """
 
     __slots__ = ("attrs", "duration", "name", "span", "time")

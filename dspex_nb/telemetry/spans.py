@@ -29,7 +29,8 @@ running_programs: dict[Span, str] = {}
 
 
 class Span:
-    """A timed operation; also its own context manager (one object per span on a hot path)."""
+    """A timed operation of a `kind` ("lm", "module", "tool"...) called `name`, with `attrs`;
+    also its own context manager (one object per span on a hot path)."""
 
     __slots__ = ("_perf", "_span_id", "_token", "_trace_id", "attrs", "children", "duration",
                  "error", "kind", "name", "parent", "start_time")
@@ -137,7 +138,8 @@ _DISABLED = _Disabled()
 
 
 def span(kind: str, name: str, **attrs: Any) -> Span | _Disabled:
-    """Time an operation as a span under the current one (a tool call, a retrieval, ...):
+    """Time an operation as a span of `kind`, called `name`, under the current one (a tool
+    call, a retrieval, ...):
     `with span("tool", "search") as s:`; `s` is None while telemetry is disabled."""
     if not bus.enabled:
         return _DISABLED
@@ -149,7 +151,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def traced(kind: str = "tool", name: str | None = None) -> Callable[[F], F]:
     """Decorate a function (sync or async) so each call is a span: `@dx.telemetry.traced()`
-    makes a tool call emit tool.start / tool.stop / tool.exception under the current span."""
+    makes a tool call emit tool.start / tool.stop / tool.exception under the current span.
+    `kind` is the span kind; `name` defaults to the function's name."""
 
     def wrap(fn: F) -> F:
         label = name or str(getattr(fn, "__qualname__", repr(fn)))
@@ -183,7 +186,8 @@ def current_span() -> Span | None:
 
 
 def emit(name: str, **attrs: Any) -> None:
-    """Emit a standalone event (not a span) in the current span, if anyone listens for it."""
+    """Emit a standalone event `name` (not a span) in the current span, if anyone listens
+    for it."""
     handlers = bus.route(name)
     if handlers:
         bus.deliver(handlers, Event(name, attrs, span=_current.get()))

@@ -27,7 +27,8 @@ def lm_call_of(s: Span) -> LMCallRecord:
 
 
 class Trace:
-    """A span tree with the sums people ask for: tokens, cost, LM calls."""
+    """A span tree from its `root` span, with the sums people ask for: tokens, cost, LM
+    calls."""
 
     def __init__(self, root: Span):
         self.root = root
@@ -91,7 +92,8 @@ class Trace:
 
 @contextlib.contextmanager
 def trace(name: str = "trace") -> Iterator[Trace]:
-    """Collect every span started inside the block (in this thread or task) under one root."""
+    """Collect every span started inside the block (in this thread or task) under one root
+    span called `name`."""
     with span("trace", name) as root:
         if root is None:
             raise ConfigurationError("telemetry is disabled: dx.telemetry.enable() first")

@@ -26,7 +26,9 @@ MIN_INTERVAL = 0.25  # at most 4 updates per second
 
 class Dashboard(anywidget.AnyWidget):
     """The live telemetry dashboard (`dx.dashboard()` makes one): counters, a latency
-    chart, a table per model."""
+    chart, a table per model. It refreshes every `interval` seconds and charts the last
+    `window` calls, from `aggregator` (default: this process's), or from the metrics endpoint
+    URL(s) `source` of other processes (a running app)."""
 
     _esm = bundle("charts")  # one bundle for the Vega widgets: Vega ships once
     _widget = traitlets.Unicode("dashboard").tag(sync=True)

@@ -55,7 +55,8 @@ def table_row(result: ExampleResult) -> dict[str, Any]:
 
 class EvalTable(anywidget.AnyWidget):
     """An evaluation's live table: rows as examples finish, scores with intervals, details
-    per row."""
+    per row. `run` is the evaluation followed (an `EvaluationRun`, or a finished report's);
+    `thresholds`, per metric, mark a row passed or failed."""
 
     _esm = bundle("eval_table")
     header = traitlets.Dict().tag(sync=True)
@@ -162,7 +163,8 @@ def _running_interval(total: float, squares: float, n: int) -> dict[str, float |
 
 
 class LiveEvalTable(LiveView):
-    """The notebook view of a running evaluation: shows the table, feeds it from events."""
+    """The notebook view of a running evaluation `run`: shows the table, feeds it from
+    events."""
 
     EVENTS = ("evaluation.progress",)
 

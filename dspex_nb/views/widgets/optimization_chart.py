@@ -50,7 +50,8 @@ def step_status(a: dict[str, Any]) -> str:
 
 
 class LiveOptimizationChart(LiveView):
-    """The notebook view of a running optimization: shows the chart, feeds it from events."""
+    """The notebook view of a running optimization `run`: shows the chart, feeds it from
+    events."""
 
     EVENTS = ("optimization.candidate", "optimization.step")
 

@@ -13,7 +13,8 @@ from dspex_nb.views.widgets._static import bundle
 
 
 class TraceView(anywidget.AnyWidget):
-    """A program call's span tree, expandable, with each LM call's prompt, reply and usage."""
+    """A program call's span tree (`trace`, from `dx.trace()`), expandable, with each LM
+    call's prompt, reply and usage."""
 
     _esm = bundle("trace_view")
     tree = traitlets.Dict().tag(sync=True)
