@@ -40,6 +40,9 @@ COMMON = {"bsize": 16, "num_candidates": 4, "max_steps": 12, "max_demos": 3}
 CONFIGS: dict[str, dict[str, Any]] = {
     "reference": {"algorithm": "reference"},
     "validated": {"algorithm": "validated"},
+    # train and validation handed over together as trainset=: each candidate is judged on the
+    # examples that neither picked nor taught it
+    "validated-pooled": {"algorithm": "validated", "pool": True},
     # ablations of the reference's two strategies
     "reference-demos": {"algorithm": "reference", "strategies": ["append_demo"]},
     "reference-rules": {"algorithm": "reference", "strategies": ["append_rule"]},
@@ -183,6 +186,7 @@ def run_one(task: Task, seed: int, config: str, budget: int, store: Path) -> dic
     import dspex_nb as dx
 
     settings = {**COMMON, **CONFIGS[config], "max_lm_calls": budget, "seed": seed}
+    pool = settings.pop("pool", False)
     examples = examples_of(task)
     optimizer = dx.SIMBA(task.metric, **settings, concurrency=2, display="none")
     exp = dx.Experiment(
@@ -192,7 +196,10 @@ def run_one(task: Task, seed: int, config: str, budget: int, store: Path) -> dic
         independent_variables={"task": task.name, "config": config, "seed": seed},
         dataset=task.name, concurrency=2, store=dx.ExperimentStore(store), display="none")
     started = time.perf_counter()
-    exp.run(trainset=examples["train"], valset=examples["val"], devset=examples["dev"])
+    if pool:
+        exp.run(trainset=examples["train"] + examples["val"], devset=examples["dev"])
+    else:
+        exp.run(trainset=examples["train"], valset=examples["val"], devset=examples["dev"])
     assert exp.record is not None
     d = exp.record.comparisons[0].deltas[task.metric.__name__]  # optimized vs baseline on dev
     result = exp.optimization("optimized")

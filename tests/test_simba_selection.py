@@ -309,3 +309,17 @@ def test_the_reference_keeps_writing_rules_as_dspy_does() -> None:
     assert simba.result is not None
     assert sum(s.rule_calls for s in simba.result.steps) > 3
     assert simba.result.notes == []
+
+
+def test_a_finished_run_charts_from_its_result_alone() -> None:
+    from dspex_nb.views.widgets.optimization_chart import OptimizationChart
+
+    _, result = _compile(_simba(max_steps=2), lambda q: True)
+    again = OptimizationResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    chart = OptimizationChart.from_result(again)
+    assert len(chart.points) == sum(len(s.candidates) for s in result.steps)
+    assert [p["step"] for p in chart.best_line] == [0, 1]
+    assert chart.baseline == 0.0  # the scripted model answers "no" without the rule
+    assert chart.best_program["program_id"] == result.final_program_id != 0
+    assert RULE in chart.best_program["predictors"]["self"]["instructions"]
+    assert chart.status == f"done: {result.verdict.message} ({result.lm_calls} LM calls)"  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ import anywidget
 import traitlets
 
 from dspex_nb._json import to_jsonable
-from dspex_nb.optimize.result import calls_text
+from dspex_nb.optimize.result import OptimizationResult, calls_text
 from dspex_nb.telemetry import Event
 from dspex_nb.views._protocols import OptimizationProgress
 from dspex_nb.views.live import LiveView
@@ -28,6 +28,35 @@ class OptimizationChart(anywidget.AnyWidget):
     best_program = traitlets.Dict().tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
 
+    @classmethod
+    def from_result(cls, result: OptimizationResult) -> OptimizationChart:
+        """The chart of a finished run, from its result alone (`simba.result`, or
+        `program.optimization` of a returned or loaded program): for a run in another
+        kernel, or a chart placed in your own layout."""
+        points, best_line, baselines = [], [], []
+        for step in result.steps:
+            for c in step.candidates:
+                if c.strategy == "baseline" and c.score is not None:
+                    baselines.append(c.score)
+                points.append(to_jsonable({
+                    "step": step.step, "program_id": c.program_id, "strategy": c.strategy,
+                    "score": c.score, "rules": c.rules, "demos": c.demos}))
+            best_line.append({"step": step.step, "score": step.best_so_far_score})
+        final = result.final_program_id
+        state = result.programs.get(final) or {}
+        if "signature" in state:  # a lone predictor's state is its own, not keyed by name
+            state = {"self": state}
+        return cls(points=points, best_line=best_line,
+                   baseline=sum(baselines) / len(baselines) if baselines else None,
+                   best_program=to_jsonable({
+                       "program_id": final, "score": result.final_score,
+                       "predictors": {name: {"instructions": part.get("signature", {})
+                                             .get("instructions", ""),
+                                             "demos": part.get("demos", [])}
+                                      for name, part in state.items()
+                                      if isinstance(part, dict)}}) if state else {},
+                   status=final_status(result))
+
 
 def best_program_view(run: OptimizationProgress, program_id: int) -> dict[str, Any]:
     program = run.programs.get(program_id)
@@ -39,6 +68,19 @@ def best_program_view(run: OptimizationProgress, program_id: int) -> dict[str, A
                        for name, p in program.named_predictors()},
     })
     return view
+
+
+def final_status(result: OptimizationResult) -> str:
+    """The status line once a run ended: its verdict, or its final scores, and the calls."""
+    spent = calls_text(result.lm_calls, result.max_lm_calls)
+    if result.verdict is not None:
+        return f"{'stopped' if result.partial else 'done'}: {result.verdict.message} ({spent})"
+    if result.final_score is not None:
+        return (f"done: baseline {result.baseline_score:.3f} -> final {result.final_score:.3f} "
+                f"(program {result.final_program_id}, {spent})")
+    if result.partial:
+        return f"stopped ({result.stop_reason}, {spent}): best program so far returned"
+    return f"done ({spent})"
 
 
 def step_status(a: dict[str, Any]) -> str:
@@ -84,16 +126,7 @@ class LiveOptimizationChart(LiveView):
 
     def _close(self) -> None:
         result = self.run.result
-        spent = calls_text(result.lm_calls, result.max_lm_calls)
-        if result.verdict is not None:
-            self.chart.status = (f"{'stopped' if result.partial else 'done'}: "
-                                 f"{result.verdict.message} ({spent})")
+        if result.verdict is not None or result.final_score is not None or result.partial:
+            self.chart.status = final_status(result)
+        if result.verdict is not None or result.final_score is not None:
             self.chart.best_program = best_program_view(self.run, result.final_program_id)
-        elif result.final_score is not None:
-            self.chart.status = (f"done: baseline {result.baseline_score:.3f} -> final "
-                                 f"{result.final_score:.3f} (program "
-                                 f"{result.final_program_id}, {spent})")
-            self.chart.best_program = best_program_view(self.run, result.final_program_id)
-        elif result.partial:
-            self.chart.status = (f"stopped ({result.stop_reason}, {spent}): best program so "
-                                 f"far returned")
