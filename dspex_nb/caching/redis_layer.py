@@ -86,10 +86,17 @@ class RedisCache:
     def _redis(self) -> redis.asyncio.Redis:
         if self._client is None:
             import redis.asyncio
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+            from redis.exceptions import ConnectionError as RedisConnectionError
 
+            # A pooled connection to a server that restarted fails once when next used: one
+            # retry on a fresh connection, so a restart is not a new outage. Not on timeouts
+            # (a slow Redis would cost two timeouts) and not on a refused connect (fast).
             self._client = redis.asyncio.Redis.from_url(
                 self._url, socket_timeout=self.timeout, socket_connect_timeout=self.timeout,
-                max_connections=self.max_connections, health_check_interval=0)
+                max_connections=self.max_connections, health_check_interval=0,
+                retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)))
             close_at_exit(self._client.aclose)
         return self._client
 
