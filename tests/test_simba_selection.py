@@ -323,3 +323,12 @@ def test_a_finished_run_charts_from_its_result_alone() -> None:
     assert chart.best_program["program_id"] == result.final_program_id != 0
     assert RULE in chart.best_program["predictors"]["self"]["instructions"]
     assert chart.status == f"done: {result.verdict.message} ({result.lm_calls} LM calls)"  # type: ignore[union-attr]
+
+
+def test_a_result_is_shown_as_its_chart_in_a_notebook() -> None:
+    from dspex_nb.views import notebook
+
+    _, result = _compile(_simba(max_steps=1), lambda q: True)
+    bundle = notebook._optimization_bundle(result)
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in data

@@ -8,6 +8,7 @@ from typing import Any
 from dspex_nb.data.dataset import Dataset
 from dspex_nb.evaluation.report import EvaluationReport
 from dspex_nb.experiments import Experiment, ExperimentComparison
+from dspex_nb.optimize.result import OptimizationResult
 from dspex_nb.telemetry import Trace
 from dspex_nb.views import registry
 
@@ -28,6 +29,12 @@ def _experiment_bundle(experiment: Experiment | ExperimentComparison) -> Any:
     from dspex_nb.views.widgets.experiment_view import ExperimentView
 
     return ExperimentView(experiment)._repr_mimebundle_()
+
+
+def _optimization_bundle(result: OptimizationResult) -> Any:
+    from dspex_nb.views.widgets.optimization_chart import OptimizationChart
+
+    return OptimizationChart.from_result(result)._repr_mimebundle_()
 
 
 def _live_eval_table(run: Any) -> Any:
@@ -66,6 +73,7 @@ def register(ipython: Any) -> None:
     formatter = ipython.display_formatter.mimebundle_formatter
     formatter.for_type(Trace, _trace_bundle)
     formatter.for_type(EvaluationReport, _report_bundle)
+    formatter.for_type(OptimizationResult, _optimization_bundle)
     formatter.for_type(Experiment, _experiment_bundle)
     formatter.for_type(ExperimentComparison, _experiment_bundle)
     registry.register("evaluation", "widget", _live_eval_table)
