@@ -78,6 +78,13 @@ def test_dashboard_counters_rise_and_chart_gains_points_while_another_cell_runs(
     page.wait_for_function(
         """() => document.querySelector('.dx-dash [data-card="searches"] .value')
                  ?.textContent === '3'""", timeout=30_000)
+    # the card and the table are drawn separately: wait for the row's own counts as well
+    page.wait_for_function(
+        """() => [...document.querySelectorAll(
+                   '.dx-dash tr[data-retriever="chroma:dash"] td')].slice(1, 4)
+                 .every(td => td.textContent === '3')""", timeout=30_000)
+    row = page.query_selector('.dx-dash tr[data-retriever="chroma:dash"]')  # as drawn now
+    assert row is not None
     cells = [c.text_content() for c in row.query_selector_all("td")]
     assert cells[:4] == ["chroma:dash", "3", "3", "3"] and cells[4].endswith(" ms")
     assert _read(page, '.dx-dash [data-card="calls"] .value') == str(CALLS)
