@@ -207,17 +207,10 @@ def evaluate(program: Any, devset: Any,
         program: any module, or a callable taking the example's inputs as keywords.
         devset: examples (`dx.Example`, dicts, a `dx.Dataset`, a DataFrame).
         metrics: one metric, a list, or a dict by name.
-        concurrency: examples run at once.
-        max_errors: stop after this many failed examples (None: never).
-        failure_score: the score a failed example gets.
-        threshold: the score at or above which an example passes (one, or per metric).
-        display: "auto", "widget", "text" or "none".
-        input_keys: the fields passed to the program, for examples without marked inputs.
-        keep_traces: keep each example's span tree on its result.
-        resamples: bootstrap resamples for the intervals.
-        seed: of the bootstrap.
-        bad_golds: "raise" (a `DataError` before the run) or "record" (recorded failures).
-        num_threads: DSPy's name for `concurrency`.
+
+    The other arguments are `Harness`'s, documented there: concurrency, max_errors,
+    failure_score, threshold, display, input_keys, keep_traces, resamples, seed, bad_golds,
+    num_threads.
     """
     return Harness(metrics, concurrency=concurrency, max_errors=max_errors,
                    failure_score=failure_score, threshold=threshold, display=display,

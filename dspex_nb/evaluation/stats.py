@@ -116,29 +116,28 @@ def simultaneous_bootstrap(diffs: Sequence[Sequence[float]], kept: Sequence[Sequ
     d = np.asarray([_checked(x, resamples, "gains") for x in diffs], dtype=float)
     if d.ndim != 2 or not len(d):
         raise ArgumentError("simultaneous_bootstrap needs at least one candidate's gains")
-    k, n = d.shape
-    weights = np.zeros((k, n))
+    weights = np.zeros(d.shape)
     for j, rows in enumerate(kept):
         weights[j, list(rows)] = 1.0
     if np.any(weights.sum(axis=1) == 0):
         raise ArgumentError("every candidate needs at least one example to be judged on")
-    observed = (d * weights).sum(axis=1) / weights.sum(axis=1)
+    judged = d * weights
+    observed = judged.sum(axis=1) / weights.sum(axis=1)
     rng = np.random.default_rng(seed)
     below = np.empty(resamples)  # max over candidates of (observed - resampled)
     above = np.empty(resamples)  # max over candidates of (resampled - observed)
     for start in range(0, resamples, _CHUNK):
         m = min(_CHUNK, resamples - start)
+        n = d.shape[1]
         counts = np.zeros((m, n))
         np.add.at(counts, (np.repeat(np.arange(m), n), rng.integers(0, n, size=m * n)), 1.0)
         w = counts @ weights.T  # (m, k): how many judged examples each candidate drew
-        g = counts @ (d * weights).T
-        with np.errstate(invalid="ignore", divide="ignore"):
-            boot = np.where(w > 0, g / np.where(w > 0, w, 1), observed)
+        boot = np.where(w > 0, (counts @ judged.T) / np.where(w > 0, w, 1), observed)
         below[start:start + m] = (observed - boot).max(axis=1)
         above[start:start + m] = (boot - observed).max(axis=1)
     # the order statistic that makes "zero outside the bounds" and "p < 1 - confidence" agree
-    k = max(0, math.floor((1 - confidence) / 2 * (resamples + 1)) - 1)
-    low, high = float(np.sort(below)[::-1][k]), float(np.sort(above)[::-1][k])
+    rank = max(0, math.floor((1 - confidence) / 2 * (resamples + 1)) - 1)
+    low, high = float(np.sort(below)[::-1][rank]), float(np.sort(above)[::-1][rank])
 
     def p_of(gain: float) -> float:
         towards_zero = below if gain >= 0 else above

@@ -53,20 +53,20 @@ def judge(baseline: Sequence[float], candidates: Mapping[int, Sequence[float]], 
     everywhere = list(range(len(baseline)))
     kept = {pid: list((judged_on or {}).get(pid, everywhere)) for pid in candidates}
     pids = [pid for pid in sorted(candidates) if pid != 0 and kept[pid]]
-    gains = [[c - b for b, c in zip(baseline, candidates[pid], strict=True)] for pid in pids]
+    observed: list[float] = []
     if pids:
+        gains = [[c - b for b, c in zip(baseline, candidates[pid], strict=True)]
+                 for pid in pids]
         observed, low, high, p_of = simultaneous_bootstrap(
             gains, [kept[pid] for pid in pids], confidence=confidence, seed=seed)
-    else:
-        observed, low, high, p_of = [], 0.0, 0.0, lambda g: 1.0
     best = max(range(len(pids)), key=lambda j: (observed[j], -j), default=None)
     if best is None or observed[best] <= 0:  # nothing scored above the baseline
-        rows = everywhere
         base_mean = sum(baseline) / len(baseline) if baseline else float("nan")
-        return SelectionVerdict(0, 0, selected_on, len(rows), base_mean, base_mean, 0.0,
+        return SelectionVerdict(0, 0, selected_on, len(baseline), base_mean, base_mean, 0.0,
                                 (0.0, 0.0), 1.0, False,
                                 f"no candidate scored above the baseline on the {selected_on} "
-                                f"({len(rows)} examples); returning the baseline", len(pids))
+                                f"({len(baseline)} examples); returning the baseline",
+                                len(pids))
     candidate_id, delta = pids[best], observed[best]
     rows = kept[candidate_id]
     base_mean = sum(baseline[i] for i in rows) / len(rows)

@@ -4,6 +4,7 @@ and the best program's instructions and demos. Fed by optimization.* events."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import anywidget
@@ -33,41 +34,52 @@ class OptimizationChart(anywidget.AnyWidget):
         """The chart of a finished run, from its result alone (`simba.result`, or
         `program.optimization` of a returned or loaded program): for a run in another
         kernel, or a chart placed in your own layout."""
-        points, best_line, baselines = [], [], []
-        for step in result.steps:
-            for c in step.candidates:
-                if c.strategy == "baseline" and c.score is not None:
-                    baselines.append(c.score)
-                points.append(to_jsonable({
-                    "step": step.step, "program_id": c.program_id, "strategy": c.strategy,
-                    "score": c.score, "rules": c.rules, "demos": c.demos}))
-            best_line.append({"step": step.step, "score": step.best_so_far_score})
-        final = result.final_program_id
-        state = result.programs.get(final) or {}
+        points = [candidate_point(step.step, vars(c)) for step in result.steps
+                  for c in step.candidates]
+        baselines = [c.score for step in result.steps for c in step.candidates
+                     if c.strategy == "baseline" and c.score is not None]
+        state = result.programs.get(result.final_program_id) or {}
         if "signature" in state:  # a lone predictor's state is its own, not keyed by name
             state = {"self": state}
-        return cls(points=points, best_line=best_line,
+        parts = {name: (part["signature"]["instructions"], part["demos"])
+                 for name, part in state.items()
+                 if isinstance(part, dict) and "signature" in part}  # predictors only
+        return cls(points=points,
+                   best_line=[{"step": s.step, "score": s.best_so_far_score}
+                              for s in result.steps],
                    baseline=sum(baselines) / len(baselines) if baselines else None,
-                   best_program=to_jsonable({
-                       "program_id": final, "score": result.final_score,
-                       "predictors": {name: {"instructions": part.get("signature", {})
-                                             .get("instructions", ""),
-                                             "demos": part.get("demos", [])}
-                                      for name, part in state.items()
-                                      if isinstance(part, dict)}}) if state else {},
+                   best_program=program_view(result.final_program_id, result.final_score,
+                                             parts) if parts else {},
                    status=final_status(result))
+
+
+POINT_FIELDS = ("program_id", "strategy", "score", "rules", "demos")
+
+
+def candidate_point(step: int, candidate: Mapping[str, Any]) -> dict[str, Any]:
+    """One candidate as the chart draws it, from an optimization.candidate event's attributes
+    or a CandidateRecord's fields."""
+    point: dict[str, Any] = to_jsonable({"step": step,
+                                         **{k: candidate[k] for k in POINT_FIELDS}})
+    return point
+
+
+def program_view(program_id: int, score: float | None,
+                 parts: Mapping[str, tuple[str, list[Any]]]) -> dict[str, Any]:
+    """The chosen program as the chart shows it: instructions and demos by predictor."""
+    view: dict[str, Any] = to_jsonable({
+        "program_id": program_id, "score": score,
+        "predictors": {name: {"instructions": instructions, "demos": demos}
+                       for name, (instructions, demos) in parts.items()}})
+    return view
 
 
 def best_program_view(run: OptimizationProgress, program_id: int) -> dict[str, Any]:
     program = run.programs.get(program_id)
     if program is None:
         return {}
-    view: dict[str, Any] = to_jsonable({
-        "program_id": program_id, "score": run.mean(program_id),
-        "predictors": {name: {"instructions": p.instructions, "demos": p.demos}
-                       for name, p in program.named_predictors()},
-    })
-    return view
+    return program_view(program_id, run.mean(program_id),
+                        {name: (p.instructions, p.demos) for name, p in program.named_predictors()})
 
 
 def final_status(result: OptimizationResult) -> str:
@@ -108,9 +120,7 @@ class LiveOptimizationChart(LiveView):
         a = event.attrs
         with self._lock:
             if event.name == "optimization.candidate":
-                self.chart.points = [*self.chart.points, to_jsonable(
-                    {"step": a["step"], "program_id": a["program_id"], "strategy": a["strategy"],
-                     "score": a["score"], "rules": a["rules"], "demos": a["demos"]})]
+                self.chart.points = [*self.chart.points, candidate_point(a["step"], a)]
             else:  # optimization.step
                 with self.chart.hold_sync():
                     self.chart.best_line = [*self.chart.best_line,
