@@ -88,11 +88,17 @@ def test_max_errors_stops_early_with_a_partial_report() -> None:
 
 def test_stop_from_another_thread_returns_the_finished_examples() -> None:
     harness = dx.Harness([dx.metrics.answer_exact_match], concurrency=4, display="none")
-    program = dx.Predict("question -> answer", lm=_echo_lm(latency=0.02))
-    timer = threading.Timer(0.3, harness.stop, args=("interrupted",))
-    timer.start()
+    calls = 0
+
+    def answer(request: LMRequest) -> dict[str, str]:
+        nonlocal calls
+        calls += 1
+        if calls == 20:  # after some examples on any machine, not after a time
+            threading.Thread(target=harness.stop, args=("interrupted",)).start()
+        return {"reasoning": "echo", "answer": "a" + _question(request)[1:]}
+
+    program = dx.Predict("question -> answer", lm=dx.ScriptedLM(answer, latency=0.02))
     report = harness.run(program, _devset(1000))
-    timer.join()
     assert report.partial
     assert report.stop_reason == "interrupted"
     assert 0 < report.n < 1000
