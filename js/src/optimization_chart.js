@@ -10,8 +10,9 @@ import { style, BASE_CSS } from "./lib/style.js";
 const CSS = `
 .dx-opt .panels { display: flex; gap: 16px; flex-wrap: wrap; }
 .dx-opt .panel { flex: 1 1 320px; min-width: 280px; }
-.dx-opt .cands { max-height: 260px; overflow: auto; }
+.dx-opt .scroll { max-height: 260px; overflow: auto; }
 .dx-opt .cands td { vertical-align: top; }
+.dx-opt .cands td.rule { overflow-wrap: anywhere; }
 `;
 
 export function chartSpec() {
@@ -60,10 +61,11 @@ function bestPanel(best) {
 
 function candidateList(points) {
   const rows = points.slice().sort((a, b) => b.step - a.step || b.score - a.score);
-  return h("table", { class: "cands" }, h("tr", {}, ["step", "program", "strategy", "score", "added"].map((c) => h("th", { text: c }))),
+  // a table does not scroll: the box around it does (long demos wrap rather than widen it)
+  return h("div", { class: "scroll" }, h("table", { class: "cands" }, h("tr", {}, ["step", "program", "strategy", "score", "added"].map((c) => h("th", { text: c }))),
     rows.map((p) => h("tr", { "data-program": p.program_id },
       h("td", { text: p.step }), h("td", { text: p.program_id }), h("td", { text: p.strategy }),
-      h("td", { text: p.score == null ? "–" : p.score.toFixed(3) }), h("td", { class: "rule", text: changeText(p) }))));
+      h("td", { text: p.score == null ? "–" : p.score.toFixed(3) }), h("td", { class: "rule", text: changeText(p) })))));
 }
 
 export default {
