@@ -83,3 +83,55 @@ def test_eval_table_streams_rows_matches_the_report_and_escapes_lm_text(
     screenshot(page, "eval_table")
     assert page.query_selector_all(".dx-eval img") == []
     assert page.dialogs == []
+
+
+IN_A_TAB = """
+import ipywidgets as widgets
+import dspex_nb as dx
+
+lm = dx.ScriptedLM(lambda request: {"answer": "yes"}, latency=0.15)
+devset = [dx.Example(question=f"is it #{i}", answer="yes").with_inputs("question")
+          for i in range(30)]
+out, out_simba = widgets.Output(), widgets.Output()
+tabs = widgets.Tab(children=[widgets.HTML("another page"), out, out_simba],
+                   titles=["notes", "evaluation", "optimization"])
+tabs.selected_index = 1
+display(tabs)
+with out:
+    report = dx.evaluate(dx.Predict("question -> answer", lm=lm), devset,
+                         [dx.metrics.answer_exact_match], concurrency=2)
+print("MEAN", report["answer_exact_match"].mean)
+with out_simba:
+    dx.SIMBA(dx.metrics.answer_exact_match, bsize=4, num_candidates=2, max_steps=1,
+             max_demos=1, strategies=["append_demo"]).compile(
+        dx.Predict("question -> answer", lm=lm), trainset=devset[:8])
+print("ALL", "DONE")  # the output "ALL DONE" is not in the source
+"""
+
+
+def test_live_views_run_inside_the_output_widgets_of_a_tab(
+    jupyter_lab: JupyterLab, browser_page: Any
+) -> None:
+    page = browser_page
+    jupyter_lab.run_notebook(page, "in-a-tab.ipynb", [IN_A_TAB], ready=".widget-tab .dx-eval")
+
+    def rows() -> int:
+        element = page.query_selector(".widget-tab [data-rows]")
+        return int(element.get_attribute("data-rows") or 0) if element else 0
+
+    counts = watch(rows, lambda: rows() == 30 or "done" in (
+        page.text_content(".widget-tab .dx-eval .status") or ""))
+    assert len(counts) >= 3, counts  # it grew inside the tab while the cell ran
+    page.wait_for_selector("text=/ALL DONE/", timeout=120_000)
+    page.wait_for_function(
+        "() => document.querySelector('.widget-tab [data-rows]')?.getAttribute('data-rows')"
+        " === '30'", timeout=30_000)
+    assert float(page.text_content('.widget-tab .dx-eval [data-metric="answer_exact_match"] b')
+                 or "nan") == 1.0
+    # each run's live view in its own tab, none below the cell
+    for view in (".dx-eval", ".dx-opt"):
+        assert page.query_selector(f".widget-tab {view}") is not None, view
+        assert len(page.query_selector_all(view)) == 1, view
+    page.click(".widget-tab >> text=optimization")
+    page.wait_for_selector(".widget-tab .dx-opt svg", state="visible", timeout=30_000)
+    screenshot(page, "views_in_a_tab")
