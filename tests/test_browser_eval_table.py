@@ -92,9 +92,9 @@ import dspex_nb as dx
 lm = dx.ScriptedLM(lambda request: {"answer": "yes"}, latency=0.15)
 devset = [dx.Example(question=f"is it #{i}", answer="yes").with_inputs("question")
           for i in range(30)]
-out, out_simba = widgets.Output(), widgets.Output()
-tabs = widgets.Tab(children=[widgets.HTML("another page"), out, out_simba],
-                   titles=["notes", "evaluation", "optimization"])
+out, out_simba, out_batch = widgets.Output(), widgets.Output(), widgets.Output()
+tabs = widgets.Tab(children=[widgets.HTML("another page"), out, out_simba, out_batch],
+                   titles=["notes", "evaluation", "optimization", "batch"])
 tabs.selected_index = 1
 display(tabs)
 with out:
@@ -105,7 +105,10 @@ with out_simba:
     dx.SIMBA(dx.metrics.answer_exact_match, bsize=4, num_candidates=2, max_steps=1,
              max_demos=1, strategies=["append_demo"]).compile(
         dx.Predict("question -> answer", lm=lm), trainset=devset[:8])
-print("ALL", "DONE")  # the output "ALL DONE" is not in the source
+with out_batch:
+    dx.Predict("question -> answer", lm=lm).batch(
+        [{"question": f"q{i}"} for i in range(40)], concurrency=2)
+print("ALL", "DONE")  # printed, the two words meet; in this source they never do
 """
 
 
@@ -129,9 +132,12 @@ def test_live_views_run_inside_the_output_widgets_of_a_tab(
     assert float(page.text_content('.widget-tab .dx-eval [data-metric="answer_exact_match"] b')
                  or "nan") == 1.0
     # each run's live view in its own tab, none below the cell
-    for view in (".dx-eval", ".dx-opt"):
+    for view in (".dx-eval", ".dx-opt", ".dx-batch"):
         assert page.query_selector(f".widget-tab {view}") is not None, view
         assert len(page.query_selector_all(view)) == 1, view
     page.click(".widget-tab >> text=optimization")
     page.wait_for_selector(".widget-tab .dx-opt svg", state="visible", timeout=30_000)
+    page.click(".widget-tab >> text=batch")
+    page.wait_for_selector(".widget-tab .dx-batch", state="visible", timeout=30_000)
+    assert (page.text_content(".widget-tab .dx-batch .status") or "").startswith("40 / 40")
     screenshot(page, "views_in_a_tab")
