@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.jupyter_lab import JupyterLab
+from tests.support.jupyter_lab import JupyterLab, count_attribute
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -150,6 +150,6 @@ def test_picture_of_a_simba_run(jupyter_lab: JupyterLab, browser_page: Any) -> N
     page.wait_for_function(
         "() => (document.querySelector('.dx-opt .muted')?.textContent || '').includes('done:')",
         timeout=LONG)
-    assert int(page.get_attribute("[data-points]", "data-points") or 0) >= 3
+    assert count_attribute(page, "[data-points]", "data-points") >= 3
     save_view(page, ".dx-opt", "simba")
     assert page.dialogs == []

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.jupyter_lab import JupyterLab, screenshot, watch
+from tests.support.jupyter_lab import JupyterLab, count_attribute, screenshot, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -39,8 +39,7 @@ def test_eval_table_streams_rows_matches_the_report_and_escapes_lm_text(
     page = browser_page
 
     def rows() -> int:
-        element = page.query_selector("[data-rows]")
-        return int(element.get_attribute("data-rows") or 0) if element else 0
+        return count_attribute(page, "[data-rows]", "data-rows")
 
     def finished() -> bool:
         return rows() == 40 and "done" in (page.text_content(".dx-eval .status") or "")
@@ -119,8 +118,7 @@ def test_live_views_run_inside_the_output_widgets_of_a_tab(
     jupyter_lab.run_notebook(page, "in-a-tab.ipynb", [IN_A_TAB], ready=".widget-tab .dx-eval")
 
     def rows() -> int:
-        element = page.query_selector(".widget-tab [data-rows]")
-        return int(element.get_attribute("data-rows") or 0) if element else 0
+        return count_attribute(page, ".widget-tab [data-rows]", "data-rows")
 
     counts = watch(rows, lambda: rows() == 30 or "done" in (
         page.text_content(".widget-tab .dx-eval .status") or ""))

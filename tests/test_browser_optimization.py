@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.jupyter_lab import JupyterLab, screenshot, watch
+from tests.support.jupyter_lab import JupyterLab, count_attribute, screenshot, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -42,8 +42,7 @@ def test_chart_gains_points_while_compile_runs_and_shows_rule_text(
     page = browser_page
     jupyter_lab.run_notebook(page, "simba.ipynb", [CELL], ready=".dx-opt svg")
     def points() -> int:
-        element = page.query_selector(".dx-opt [data-points], [data-points]")
-        return int(element.get_attribute("data-points") or 0) if element else 0
+        return count_attribute(page, "[data-points]", "data-points")
 
     counts = watch(points, lambda: "done:" in (page.text_content(".dx-opt .muted") or ""))
     assert len([c for c in counts if c > 0]) >= 2, counts  # points arrived step by step

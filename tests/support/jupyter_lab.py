@@ -117,6 +117,13 @@ def jupyter_cli(env: Mapping[str, str], *args: str) -> str:
                           env=dict(env), capture_output=True, text=True).stdout
 
 
+def count_attribute(page: Any, selector: str, attribute: str) -> int:
+    """The integer a widget publishes in `attribute` (`data-rows`, `data-points`) on the first
+    element matching `selector`; 0 while that element is not drawn yet."""
+    element = page.query_selector(selector)
+    return int(element.get_attribute(attribute) or 0) if element else 0
+
+
 def watch(read: Callable[[], int], done: Callable[[], bool], *, timeout: float = 90,
           every: float = 0.1) -> list[int]:
     """The distinct values `read()` took, in order, until `done()` (or the timeout): how a
