@@ -6,7 +6,8 @@
            "max_demos": 3, "algorithm": "reference"}]'
 
 `train_per` / `dev_per`: examples per intent for SIMBA and for dev; `val`: how many of the
-train examples to hand over as `valset=` instead; `data_seed`; the rest are SIMBA's keywords
+train examples to hand over as `valset=` instead; `val_per`: examples per intent, apart from
+both, handed over as `valset=`; `data_seed`; the rest are SIMBA's keywords
 (demos only). Prints one JSON line per configuration: dev accuracy before and after, the
 paired comparison, the optimizer's calls and its result."""
 
@@ -41,14 +42,20 @@ def metric(example: dx.Example, prediction: dx.Prediction, trace: object = None)
 
 def probe(cfg: dict[str, Any], lm: dx.LocalLM) -> dict[str, Any]:
     cfg = dict(cfg)
+    dev_per, val_per = cfg.pop("dev_per"), cfg.pop("val_per", 0)
     train, dev = load(seed=cfg.pop("data_seed", 0), train_per=cfg.pop("train_per"),
-                      dev_per=cfg.pop("dev_per"))
+                      dev_per=dev_per + val_per)
     nval = cfg.pop("val", 0)
     trainset = [dx.Example(**r).with_inputs("text") for r in train]
     devset = [dx.Example(**r).with_inputs("text") for r in dev]
     valset = None
     if nval:
         valset, trainset = trainset[:nval], trainset[nval:]
+    if val_per:  # dev comes intent by intent: the first val_per of each intent validate
+        chunks = [devset[i:i + dev_per + val_per]
+                  for i in range(0, len(devset), dev_per + val_per)]
+        valset = (valset or []) + [e for c in chunks for e in c[:val_per]]
+        devset = [e for c in chunks for e in c[val_per:]]
     start, calls = time.perf_counter(), lm.calls
     before = dx.evaluate(dx.Predict(Classify), devset, [metric], concurrency=2, display="none")
     simba = dx.SIMBA(metric, strategies=("append_demo",), concurrency=2, display="none", **cfg)

@@ -16,11 +16,16 @@ from dspex_nb.serving.cli import add_arguments, serve
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dspex_nb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="evaluate and optimize an SST-2 classifier offline")
-    demo.add_argument("-n", type=int, default=100, help="how many dev examples (max 200)")
-    demo.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    demo.add_argument("--steps", type=int, default=2, help="SIMBA steps")
-    demo.add_argument("--train", type=int, default=32, help="train examples for SIMBA (max 64)")
+    demo = sub.add_parser("demo", help="evaluate and optimize a Banking77 intent classifier "
+                          "offline, as a stored experiment")
+    demo.add_argument("-n", type=int, default=60, help="how many dev messages (max 60)")
+    demo.add_argument("--cache", action="store_true",
+                      help="read and write the LM cache (faster reruns; latency then "
+                      "measures the cache)")
+    demo.add_argument("--steps", type=int, default=3, help="SIMBA steps")
+    demo.add_argument("--train", type=int, default=48, help="train messages for SIMBA (max 48)")
+    demo.add_argument("--val", type=int, default=48,
+                      help="validation messages SIMBA chooses on (max 48)")
     demo.add_argument("--store", default=".dspex/experiments",
                       help="the experiment store folder (default .dspex/experiments)")
     serving = sub.add_parser("serve", help="serve a registered program over HTTP: POST "
@@ -41,8 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return jupyter_command(args.action, args.scope)
     if args.command == "demo":
         start = time.perf_counter()
-        code = run_demo(n=args.n, use_cache=not args.no_cache, steps=args.steps,
-                        train=args.train, store=args.store)
+        code = run_demo(n=args.n, use_cache=args.cache, steps=args.steps,
+                        train=args.train, val=args.val, store=args.store)
         print(f"demo finished in {time.perf_counter() - start:.1f} s")
         return code
     return 2

@@ -1,7 +1,14 @@
 """Data: `Dataset` (examples with schema, statistics, fingerprint and splits) and the small
 bundled samples for demos, tutorials and tests."""
 
-from dspex_nb.data.bundled import load_squad_sample, load_sst2
+from dspex_nb.data.bundled import (
+    BANKING77_INTENTS,
+    Banking77Intent,
+    load_banking77,
+    load_squad_sample,
+    load_sst2,
+)
 from dspex_nb.data.dataset import Dataset, FieldSchema
 
-__all__ = ["Dataset", "FieldSchema", "load_squad_sample", "load_sst2"]
+__all__ = ["BANKING77_INTENTS", "Banking77Intent", "Dataset", "FieldSchema", "load_banking77",
+           "load_squad_sample", "load_sst2"]

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from importlib import resources
+from typing import Literal, get_args
 
 from dspex_nb.data.dataset import Dataset
 from dspex_nb.errors import ArgumentError
 from dspex_nb.primitives import Example
 
 SST2_LABELS = {"0": "negative", "1": "positive"}
+
+Banking77Intent = Literal["card_arrival", "lost_or_stolen_card", "exchange_rate",
+                          "top_up_failed", "pin_blocked", "request_refund"]
+"""The six intents of the bundled Banking77 sample, as a type for a signature's output."""
+BANKING77_INTENTS: tuple[str, ...] = get_args(Banking77Intent)
 
 
 def load_sst2(limit: int | None = None, *, split: str = "dev") -> list[Example]:
@@ -26,6 +34,21 @@ def load_sst2(limit: int | None = None, *, split: str = "dev") -> list[Example]:
         examples.append(
             Example(sentence=sentence, sentiment=SST2_LABELS[label]).with_inputs("sentence")
         )
+    return examples[:limit] if limit is not None else examples
+
+
+def load_banking77(limit: int | None = None, *, split: str = "dev") -> list[Example]:
+    """Bundled Banking77 sample, six intents (`Banking77Intent`): `text` -> `intent`. `split`
+    is "train" (48 messages, for an optimizer to learn from), "validation" (48, for it to
+    choose on) or "dev" (60, for reporting; the intents take turns, so a prefix stays
+    balanced); `limit` keeps the first that many."""
+    splits = ("train", "validation", "dev")
+    if split not in splits:
+        raise ArgumentError(f"split is one of {list(splits)}, not {split!r}")
+    text = resources.files("dspex_nb.data").joinpath("files/banking77_six_intents.csv"
+                                                     ).read_text("utf-8")
+    examples = [Example(text=row["text"], intent=row["intent"]).with_inputs("text")
+                for row in csv.DictReader(io.StringIO(text)) if row["split"] == split]
     return examples[:limit] if limit is not None else examples
 
 
