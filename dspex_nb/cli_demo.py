@@ -10,7 +10,6 @@ is off by default so that both arms' latency and tokens are measured, not read b
 from __future__ import annotations
 
 import dspex_nb as dx
-from dspex_nb.accounting import recording
 from dspex_nb.data import Banking77Intent, load_banking77
 from dspex_nb.evaluation.metrics import answer_exact_match
 from dspex_nb.lm import default_local_lm
@@ -51,15 +50,14 @@ def run_demo(*, n: int = 60, use_cache: bool = False, steps: int = 3, train: int
         "the cache is off, so every call of both arms is measured"
     print(f"Experiment: baseline on dev, SIMBA on train and validation, optimized on the same "
           f"dev messages; {cache_note}\n")
-    # counted here rather than on `lm`: SIMBA's sampling variants are copies with own counts
-    with dx.context(cache=None if use_cache else False), recording() as ledger:
+    with dx.context(cache=None if use_cache else False):
         experiment.run(trainset=trainset, valset=valset, devset=devset)
     print(f"\nbaseline on dev\n{experiment.report('baseline')}")
     print(f"\nSIMBA on train and validation\n{experiment.optimization('optimized')}")
     print(f"\noptimized on dev\n{experiment.report('optimized')}")
     print(f"\npaired deltas, optimized vs baseline\n{experiment.deltas().to_string(index=False)}")
     print(f"\n{experiment}")
-    print(f"\nLM calls {ledger.totals.calls} ({ledger.totals.cached} from cache)")
+    print(f"\nLM calls {lm.calls} ({lm.cache_hits} from cache)")
     where = "" if store == ".dspex/experiments" else f", store={store!r}"
     print(f"\nNext: open the stored experiment in a notebook with "
           f"dx.Experiment.load({experiment.id!r}{where}) (its programs run again); the tutorials "

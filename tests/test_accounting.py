@@ -113,3 +113,28 @@ def test_nothing_is_recorded_outside_a_ledger() -> None:
         pass
     _lm()("q0")
     assert ledger.lm_calls == []
+
+
+def test_a_copys_calls_count_in_the_original_lm() -> None:
+    lm = _lm()
+    sampler = lm.copy(temperature=1.0, sample_id=3)
+    program = dx.Predict("question -> answer", lm=sampler)
+    program(question="q1")
+    program(question="q2")
+    assert (sampler.calls, lm.calls) == (2, 2)
+    assert lm.usage == sampler.usage and lm.usage.prompt_tokens == 60
+    assert lm.cost_usd == pytest.approx(2 * (30 * 1000 + 7 * 2000) / 1e6)
+    assert [e.messages for e in lm.inspect_history(2)] == \
+        [e.messages for e in sampler.inspect_history(2)]
+
+
+def test_the_original_lm_counts_every_call_simba_makes() -> None:
+    lm = dx.ScriptedLM(lambda request: {"answer": "yes"})
+    simba = dx.SIMBA(dx.metrics.answer_exact_match, bsize=4, num_candidates=2, max_steps=1,
+                     max_demos=1, strategies=["append_demo"], display="none")
+    trainset = [dx.Example(question=f"q{i}", answer="yes" if i % 2 else "no"
+                           ).with_inputs("question") for i in range(8)]
+    with recording() as ledger:
+        simba.compile(dx.Predict("question -> answer", lm=lm), trainset=trainset)
+    assert simba.result is not None and simba.result.lm_calls > 0
+    assert lm.calls == ledger.totals.calls == simba.result.lm_calls

@@ -26,7 +26,8 @@ from dspex_nb.telemetry.spans import Span, emit, span
 
 
 class BaseLM(ABC):
-    """A chat model. Copies made with `copy(...)` share the connection but not the history.
+    """A chat model. Copies made with `copy(...)` share the connection, and their calls count
+    in the original's totals and history too.
 
     Args:
         model: the model's name.
@@ -55,6 +56,7 @@ class BaseLM(ABC):
         self.calls = 0
         self.cache_hits = 0
         self._stats_lock = threading.Lock()
+        self._origin: BaseLM | None = None  # what this is a copy of: its totals include ours
 
     # -- what subclasses provide -------------------------------------------------------------
     @abstractmethod
@@ -194,8 +196,12 @@ class BaseLM(ABC):
 
     # -- copies and accounting ---------------------------------------------------------------
     def copy(self, **defaults: Any) -> Self:
-        """The same model with some defaults changed (e.g. temperature), sharing the connection."""
+        """The same model with some defaults changed (e.g. temperature), sharing the connection.
+        The copy counts its own calls, and adds them to the original's `calls`, `usage`,
+        `cost_usd` and history, so the LM a user configured accounts for every call made
+        through it (an optimizer samples through copies)."""
         new = copy.copy(self)
+        new._origin = self
         new.sample_id = checks.whole_number("sample_id", defaults.pop("sample_id", self.sample_id),
                                             minimum=0, optional=True)
         check_sampling(f"{type(self).__name__}.copy", defaults)
@@ -215,19 +221,26 @@ class BaseLM(ABC):
 
     def _record(self, request: LMRequest, params: dict[str, Any], response: LMResponse | None,
                 error: Exception | None) -> None:
+        if response is not None and not response.cached:
+            response.cost_usd = estimate_cost(self.model, response.usage)
+        entry = HistoryEntry(time.time(), self.model, request.messages, params, response,
+                             None if error is None else f"{type(error).__name__}: {error}")
+        lm: BaseLM | None = self
+        while lm is not None:  # this LM, then what it was copied from
+            lm._count(response, entry)
+            lm = lm._origin
+        remember(entry)
+
+    def _count(self, response: LMResponse | None, entry: HistoryEntry) -> None:
         with self._stats_lock:
             self.calls += 1
             if response is not None:
                 if response.cached:
                     self.cache_hits += 1
                 else:
-                    response.cost_usd = estimate_cost(self.model, response.usage)
                     self.usage = self.usage + response.usage
                     self.cost_usd += response.cost_usd
-            entry = HistoryEntry(time.time(), self.model, request.messages, params, response,
-                                 None if error is None else f"{type(error).__name__}: {error}")
             self.history.append(entry)
-        remember(entry)
 
     def inspect_history(self, n: int = 1) -> list[HistoryEntry]:
         return list(self.history)[-n:]
