@@ -58,8 +58,8 @@ def run_demo(*, n: int = 60, use_cache: bool = False, steps: int = 3, train: int
     print(f"\npaired deltas, optimized vs baseline\n{experiment.deltas().to_string(index=False)}")
     print(f"\n{experiment}")
     print(f"\nLM calls {lm.calls} ({lm.cache_hits} from cache)")
-    where = "" if store == ".dspex/experiments" else f", store={store!r}"
     print(f"\nNext: open the stored experiment in a notebook with "
-          f"dx.Experiment.load({experiment.id!r}{where}) (its programs run again); the tutorials "
-          f"are in notebooks/ (01_quickstart first), the guides in docs/ (make docs).")
+          f"dx.Experiment.load({experiment.id!r}, store={store!r}) (its programs run again); "
+          f"the tutorials are in notebooks/ (01_quickstart first), the guides in docs/ "
+          f"(make docs).")
     return 0 if experiment.status == "finished" else 1

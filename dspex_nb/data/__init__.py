@@ -2,7 +2,6 @@
 bundled samples for demos, tutorials and tests."""
 
 from dspex_nb.data.bundled import (
-    BANKING77_INTENTS,
     Banking77Intent,
     load_banking77,
     load_squad_sample,
@@ -10,5 +9,5 @@ from dspex_nb.data.bundled import (
 )
 from dspex_nb.data.dataset import Dataset, FieldSchema
 
-__all__ = ["BANKING77_INTENTS", "Banking77Intent", "Dataset", "FieldSchema", "load_banking77",
-           "load_squad_sample", "load_sst2"]
+__all__ = ["Banking77Intent", "Dataset", "FieldSchema", "load_banking77", "load_squad_sample",
+           "load_sst2"]

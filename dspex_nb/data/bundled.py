@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from importlib import resources
-from typing import Literal, get_args
+from typing import Literal
 
 from dspex_nb.data.dataset import Dataset
 from dspex_nb.errors import ArgumentError
@@ -17,7 +17,6 @@ SST2_LABELS = {"0": "negative", "1": "positive"}
 Banking77Intent = Literal["card_arrival", "lost_or_stolen_card", "exchange_rate",
                           "top_up_failed", "pin_blocked", "request_refund"]
 """The six intents of the bundled Banking77 sample, as a type for a signature's output."""
-BANKING77_INTENTS: tuple[str, ...] = get_args(Banking77Intent)
 
 
 def load_sst2(limit: int | None = None, *, split: str = "dev") -> list[Example]:
