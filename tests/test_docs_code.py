@@ -22,12 +22,14 @@ from tests.support.doc_blocks import blocks
 DOCS = Path(__file__).parent.parent / "docs"
 ELSEWHERE = {"coming-from-dspy.md": "tests/test_coming_from_dspy.py (a schema-aware ScriptedLM)"}
 RUN_PAGE = """
-import json, sys, traceback, types
+import json, linecache, sys, traceback, types
 main = types.ModuleType("__main__")  # as in a kernel: classes defined here can be found again
 sys.modules["__main__"] = main
 for n, (line, code) in enumerate(json.load(open(sys.argv[1]))):
+    cell = f"{sys.argv[2]}:{line}"
+    linecache.cache[cell] = (len(code), None, code.splitlines(True), cell)  # as IPython keeps it
     try:
-        exec(compile(code, f"{sys.argv[2]}:{line}", "exec"), main.__dict__)
+        exec(compile(code, cell, "exec"), main.__dict__)
     except BaseException:
         traceback.print_exc()
         sys.exit(f"block {n + 1} (line {line}) failed")

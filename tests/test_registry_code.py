@@ -151,3 +151,64 @@ def test_a_method_local_named_like_a_global_is_not_taken_for_it(tmp_path: Path) 
     _save(tmp_path, extra="answer = object()  # a notebook variable no snapshot could hold\n")
     result = _load(tmp_path, TOOL, 'dx.load("counter", trust=True)')
     assert result["out"] == {"answer": "A: PARIS", "words": 3}
+
+
+NOTEBOOK = textwrap.dedent('''
+    import json, sys
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    for cell in json.loads(sys.argv[1]):
+        outcome = shell.run_cell(cell)
+        if not outcome.success:
+            raise SystemExit(f"cell failed: {outcome.error_in_exec or outcome.error_before_exec!r}")
+''')
+
+SIGNATURE_CELL = '''
+class Answer(dx.Signature):
+    """Answer in one word."""
+
+    question: str = dx.InputField()
+    {fields}
+'''
+
+MODULE_CELL = '''
+class Short(dx.Module):
+    def __init__(self):
+        self.answer = dx.Predict(Answer)
+
+    def forward(self, question: str):
+        return self.answer(question=question)
+'''
+
+
+def _run_cells(tmp_path: Path, cells: list[str]) -> str:
+    """Run `cells` one by one in an IPython shell, as a notebook kernel would (each cell's
+    source kept only in IPython's cache, no file behind it)."""
+    script = tmp_path / "kernel.py"
+    script.write_text(NOTEBOOK)
+    done = subprocess.run([sys.executable, str(script), json.dumps(cells)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_a_class_signature_defined_in_a_notebook_cell_is_saved_with_its_source(
+        tmp_path: Path) -> None:
+    _run_cells(tmp_path, ["import dspex_nb as dx\n" + LM,
+                          SIGNATURE_CELL.format(fields="answer: str = dx.OutputField()"),
+                          MODULE_CELL, 'print(dx.save(Short(), "short"))'])
+    result = _load(tmp_path, "", 'dx.load("short", trust=True)')
+    assert result["out"] == {"answer": "paris"}
+
+
+def test_a_signature_cell_edited_and_run_again_is_saved_as_it_is_now(tmp_path: Path) -> None:
+    old = SIGNATURE_CELL.format(fields="answer: str = dx.OutputField()")
+    new = SIGNATURE_CELL.format(fields="answer: str = dx.OutputField()\n    "
+                                       "sure: bool = dx.OutputField()")
+    _run_cells(tmp_path, ["import dspex_nb as dx\n" + LM, new, old, new, MODULE_CELL,
+                          'print(dx.save(Short(), "short"))'])
+    saved = json.loads((tmp_path / ".dspex/programs/short/1/program.json").read_text())
+    [answer] = [d["source"] for d in saved["code"]["definitions"] if d["name"] == "Answer"]
+    assert "sure: bool" in answer

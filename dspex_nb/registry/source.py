@@ -9,7 +9,8 @@ SnapshotError at save, which says to save with format="pickle" instead.
 
 Notebook cells have no file a class could be read back from; their methods' code objects
 name the cell's pseudo-file, which IPython keeps in `linecache`, and the class is found there
-by parsing the cell.
+by parsing the cell. A class without methods (a class-style signature) names no cell: it is
+looked for in every cell IPython kept, the last one that defines it as it is now.
 """
 
 from __future__ import annotations
@@ -134,6 +135,8 @@ def _find_source(obj: Any, functions: list[types.FunctionType]) -> str:
                 start = min([d.lineno for d in node.decorator_list] + [node.lineno])
                 if start <= first <= node.end_lineno:
                     return textwrap.dedent("".join(lines[start - 1:node.end_lineno]))
+    if not functions and isinstance(obj, type) and (found := _source_in_cells(obj)):
+        return found
     try:
         return textwrap.dedent(inspect.getsource(obj))
     except (OSError, TypeError):
@@ -141,6 +144,37 @@ def _find_source(obj: Any, functions: list[types.FunctionType]) -> str:
             f"the source of {obj.__qualname__} cannot be found (defined with exec, or in a "
             f"console that keeps no source); save it with format='pickle', or move it to a "
             f"module") from None
+
+
+def _source_in_cells(cls: type) -> str | None:
+    """The source of a method-less class from the notebook cells IPython keeps in `linecache`
+    (entries without a modification time, so `checkcache` keeps them): the last cell whose
+    top-level class of that name has the class's docstring and annotated names."""
+    found = None
+    for entry in list(linecache.cache.values()):
+        if len(entry) != 4 or entry[1] is not None:
+            continue  # a real file (it has an mtime) or a lazy entry: not a cell
+        lines = entry[2]
+        try:
+            tree = ast.parse("".join(lines))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if (isinstance(node, ast.ClassDef) and node.name == cls.__name__
+                    and node.end_lineno is not None and _same_shape(node, cls)):
+                start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+                found = textwrap.dedent("".join(lines[start - 1:node.end_lineno]))
+    return found
+
+
+def _same_shape(node: ast.ClassDef, cls: type) -> bool:
+    """Whether a parsed class body declares what the live class holds: the same docstring
+    and the same annotated names in order (an older version of the cell differs in one)."""
+    declared = [item.target.id for item in node.body
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)]
+    doc = vars(cls).get("__doc__")
+    return (ast.get_docstring(node, clean=False) == doc
+            and declared == list(vars(cls).get("__annotations__", {})))
 
 
 def _reference(owner: str, name: str, value: Any) -> dict[str, Any]:
