@@ -48,12 +48,12 @@ def run_demo(*, n: int = 60, use_cache: bool = False, steps: int = 3, train: int
         optimizer=simba, concurrency=2, store=store)
     cache_note = "the cache is on: repeated calls are read back" if use_cache else \
         "the cache is off, so every call of both arms is measured"
-    print(f"Experiment: baseline on dev, SIMBA on train and validation, optimized on the same "
-          f"dev messages; {cache_note}\n")
+    print(f"Experiment: SIMBA on train and validation, then the baseline and the optimized "
+          f"program side by side on the same dev messages; {cache_note}\n")
     with dx.context(cache=None if use_cache else False):
         experiment.run(trainset=trainset, valset=valset, devset=devset)
-    print(f"\nbaseline on dev\n{experiment.report('baseline')}")
     print(f"\nSIMBA on train and validation\n{experiment.optimization('optimized')}")
+    print(f"\nbaseline on dev\n{experiment.report('baseline')}")
     print(f"\noptimized on dev\n{experiment.report('optimized')}")
     print(f"\npaired deltas, optimized vs baseline\n{experiment.deltas().to_string(index=False)}")
     print(f"\n{experiment}")

@@ -166,14 +166,14 @@ def test_a_failing_example_is_recorded_and_the_run_goes_on(tmp_path: Path) -> No
     assert "boom" in (report.results[3].error or "")
 
 
-def test_stopping_during_optimization_keeps_the_baseline_and_marks_the_run(
+def test_stopping_during_optimization_keeps_its_partial_result_and_evaluates_no_arm(
         tmp_path: Path) -> None:
     holder: dict[str, dx.Experiment] = {}
     calls = {"n": 0}
 
     def stop_midway(request: LMRequest) -> dict[str, Any]:
         calls["n"] += 1
-        if calls["n"] == 12:  # 6 baseline calls, then inside SIMBA's first step
+        if calls["n"] == 6:  # inside SIMBA's first step: the arms are evaluated after it
             holder["exp"].stop("test stop")
         return _answer(request)
 
@@ -182,9 +182,8 @@ def test_stopping_during_optimization_keeps_the_baseline_and_marks_the_run(
     record = dx.ExperimentStore(tmp_path / "store").load(exp.id)
     assert record.status == "interrupted"
     assert record.stop_reason == "test stop"
-    assert record.arms["baseline"].status == "finished"
-    assert record.arms["baseline"].report is not None
-    assert record.arms["baseline"].report.results
+    assert record.arms["baseline"].status == "skipped"
+    assert record.arms["baseline"].report is None
     assert record.arms["optimized"].status == "interrupted"
     assert record.arms["optimized"].optimization is not None
     assert record.arms["optimized"].optimization.partial is True
@@ -208,7 +207,8 @@ def test_an_optimizer_error_is_recorded_before_it_is_raised(tmp_path: Path) -> N
     record = dx.ExperimentStore(tmp_path / "store").load(exp.id)
     assert record.status == "failed"
     assert record.error == "RuntimeError: optimizer bug"
-    assert record.arms["baseline"].status == "finished"
+    assert record.arms["optimized"].status == "failed"
+    assert record.arms["baseline"].status == "skipped"  # arms are evaluated after optimizing
 
 
 class _AddsInstructions:
@@ -359,7 +359,7 @@ def test_ctrl_c_during_an_evaluation_keeps_the_partial_report(tmp_path: Path) ->
     def answer(request: object) -> dict[str, str]:
         nonlocal calls
         calls += 1
-        if calls == 10:  # Ctrl-C lands in arm "a", after some examples (on any machine)
+        if calls == 10:  # Ctrl-C lands while both arms run, after some examples
             os.kill(os.getpid(), signal.SIGINT)
         return {"answer": "yes"}
 
@@ -372,10 +372,11 @@ def test_ctrl_c_during_an_evaluation_keeps_the_partial_report(tmp_path: Path) ->
     exp.run(devset=_examples(200))
     record = dx.ExperimentStore(tmp_path).load(exp.id)
     assert record.status == "interrupted"
-    assert record.arms["a"].status == "interrupted"
-    assert record.arms["a"].report is not None
-    assert 0 < len(record.arms["a"].report.results) < 200
-    assert record.arms["b"].status == "skipped"
+    for arm in ("a", "b"):
+        assert record.arms[arm].status == "interrupted"
+        report = record.arms[arm].report
+        assert report is not None and 0 < len(report.results) < 200
+    assert record.comparisons == []  # partial arms are not compared
 
 
 class _Terminal(io.StringIO):
@@ -389,9 +390,28 @@ def test_a_terminal_sees_a_line_as_each_arm_starts_a_phase(
     monkeypatch.setattr(sys, "stderr", terminal)
     _experiment(tmp_path, display="text").run(trainset=_examples(8, "t"), devset=_examples(3))
     lines = [line for line in terminal.getvalue().splitlines() if line.startswith("experiment")]
-    assert lines == ["experiment 'rules help': arm 'baseline' (1 of 2): evaluate",
-                     "experiment 'rules help': arm 'optimized' (2 of 2): optimize",
+    assert lines == ["experiment 'rules help': arm 'optimized' (2 of 2): optimize",
+                     "experiment 'rules help': arm 'baseline' (1 of 2): evaluate",
                      "experiment 'rules help': arm 'optimized' (2 of 2): evaluate"]
+
+
+def test_the_arms_are_evaluated_side_by_side_in_time(tmp_path: Path) -> None:
+    order: list[str] = []
+
+    def arm_lm(tag: str) -> dx.ScriptedLM:
+        def answer(request: LMRequest) -> dict[str, str]:
+            order.append(tag)
+            return {"answer": "yes"}
+        return dx.ScriptedLM(answer, latency=0.002)
+
+    dx.Experiment("side by side", "h",
+                  arms={"a": dx.Predict("question -> answer", lm=arm_lm("a")),
+                        "b": dx.Predict("question -> answer", lm=arm_lm("b"))},
+                  metrics=[dx.metrics.answer_exact_match], concurrency=2, store=False,
+                  display="none").run(devset=_examples(20))
+    assert sorted(order) == ["a"] * 20 + ["b"] * 20
+    first_half = order[:20]  # one after the other, these would all be arm a's
+    assert first_half.count("a") == first_half.count("b") == 10
 
 
 def test_an_optimized_arm_is_registered_in_one_call_with_its_experiment(

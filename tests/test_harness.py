@@ -142,6 +142,34 @@ def test_concurrency_bounds_the_calls_in_flight() -> None:
     assert most == 4
 
 
+def test_harnesses_sharing_slots_keep_their_calls_in_flight_within_them() -> None:
+    in_flight = 0
+    most = 0
+
+    class Counting(dx.Module):
+        async def aforward(self, question: str) -> dx.Prediction:
+            nonlocal in_flight, most
+            in_flight += 1
+            most = max(most, in_flight)
+            await asyncio.sleep(0.005)
+            in_flight -= 1
+            return dx.Prediction(answer="a" + question[1:])
+
+    async def two_at_once() -> None:
+        slots = asyncio.Semaphore(3)
+        harnesses = [dx.Harness([dx.metrics.answer_exact_match], concurrency=3, slots=slots,
+                                display="none") for _ in range(2)]
+        await asyncio.gather(*(h.arun(Counting(), _devset(20)) for h in harnesses))
+
+    asyncio.run(two_at_once())
+    assert most == 3  # not 6: the two harnesses take turns in the three shared slots
+
+
+def test_slots_that_are_not_a_semaphore_are_an_argument_error() -> None:
+    with pytest.raises(dx.ArgumentError, match=r"asyncio\.Semaphore"):
+        dx.Harness([dx.metrics.answer_exact_match], slots=3)  # type: ignore[arg-type]
+
+
 def test_dataframe_devset_with_input_keys() -> None:
     frame = pd.DataFrame({"question": ["q0", "q1"], "answer": ["a0", "wrong"]})
     report = dx.evaluate(dx.Predict("question -> answer", lm=_echo_lm()), frame,

@@ -8,6 +8,8 @@ finished examples as a partial report.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -74,6 +76,9 @@ class Harness:
         seed: of the bootstrap.
         bad_golds: "raise" or "record".
         num_threads: DSPy's name for `concurrency`.
+        slots: an `asyncio.Semaphore` shared with other harnesses run at the same time: their
+            examples then take turns in its slots, so several programs are measured side by
+            side in time (an experiment's arms). None: this harness's own `concurrency`.
     """
 
     def __init__(self, metrics: Metric | Sequence[Metric] | Mapping[str, Metric], *,
@@ -81,7 +86,8 @@ class Harness:
                  failure_score: float = 0.0, threshold: float | Mapping[str, float] = 1.0,
                  display: str | bool = "auto", input_keys: Sequence[str] | None = None,
                  keep_traces: bool = True, resamples: int = RESAMPLES, seed: int = 0,
-                 bad_golds: str = "raise", num_threads: int | None = None):
+                 bad_golds: str = "raise", num_threads: int | None = None,
+                 slots: asyncio.Semaphore | None = None):
         self.metrics = named_metrics(metrics)
         concurrency = checks.dspy_alias("num_threads", num_threads, "concurrency",
                                         concurrency, 16)
@@ -91,6 +97,9 @@ class Harness:
         self.resamples = checks.whole_number("resamples", resamples)
         self.bad_golds = checks.one_of("bad_golds", bad_golds, ("raise", "record"))
         self.seed = checks.whole_number("seed", seed, minimum=0)
+        if slots is not None and not isinstance(slots, asyncio.Semaphore):
+            raise ArgumentError(f"slots must be an asyncio.Semaphore or None, not {slots!r:.60}")
+        self.slots = slots
         if isinstance(threshold, Mapping):
             unknown = sorted(set(threshold) - set(self.metrics))
             if unknown:
@@ -164,9 +173,10 @@ class Harness:
                 result = failed_result(examples[i], i, self.metrics, self.failure_score,
                                        DataError(bad_golds[i]))
             else:
-                result = await run_trial(program, examples[i], i, self.metrics,
-                                         failure_score=self.failure_score,
-                                         keep_trace=self.keep_traces)
+                async with self.slots or contextlib.nullcontext():
+                    result = await run_trial(program, examples[i], i, self.metrics,
+                                             failure_score=self.failure_score,
+                                             keep_trace=self.keep_traces)
             run.results[i] = result
             run.done += 1
             run.failures += result.failed

@@ -2,15 +2,17 @@
 
 An experiment links a program, an optimizer and a dataset to its result. Its arms (by default
 "baseline", the program as given, and "optimized", the program after the optimizer) are all
-evaluated on the same dev examples, so every dependent variable is compared example by example
-(paired bootstrap), and the verdict on the hypothesis follows from the interval of the first
-dependent variable (`verdict.py`). What it leaves is an `ExperimentRecord` (`record.py`), saved
-to the store as the run goes: an interrupted or failed run still leaves everything it finished.
+evaluated on the same dev examples, side by side in time once every optimizer has run, so
+every dependent variable is compared example by example (paired bootstrap), and the verdict on
+the hypothesis follows from the interval of the first dependent variable (`verdict.py`). What
+it leaves is an `ExperimentRecord` (`record.py`), saved to the store as the run goes: an
+interrupted or failed run still leaves everything it finished.
 This file holds the configuration checks, the orchestration and the reading back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.metadata
 import platform
@@ -177,8 +179,8 @@ class Experiment:
             self.arun(devset=devset, trainset=trainset, valset=valset), self.stop)
 
     def stop(self, reason: str = "stopped") -> None:
-        """Stop the run from any thread: the optimizer or evaluation in flight returns its
-        partial result, later arms are skipped."""
+        """Stop the run from any thread: the optimizer or the evaluations in flight return
+        their partial results; arms not yet evaluated are skipped."""
         self._stop_reason = self._stop_reason or reason
         for worker in list(self._active):
             worker.stop(reason)
@@ -207,12 +209,20 @@ class Experiment:
             with live_views.open_view("experiment", self, self.display), \
                     span("experiment", self.name, experiment_id=self.id, arms=list(self.arms),
                          hypothesis=self.hypothesis) as root:
-                for name, arm in self.arms.items():
+                programs: dict[str, Module] = {}
+                for name, arm in self.arms.items():  # every arm's program first
                     if self._stopping():
                         record.arms[name].status = "skipped"
                         continue
-                    await self._run_arm(name, arm, dev, trainset, valset)
+                    programs[name] = await self._prepare_arm(name, arm, trainset, valset)
                     self._save()
+                if self._stopping():  # stopped while optimizing: no arm is evaluated
+                    for name in programs:
+                        if record.arms[name].status == "running":
+                            record.arms[name].status = "skipped"
+                else:
+                    await self._evaluate_arms(programs, dev)
+                for name in programs:
                     emit("experiment.arm", experiment_id=self.id, arm=name,
                          status=record.arms[name].status,
                          summary=to_jsonable(record.arms[name].summary))
@@ -221,6 +231,9 @@ class Experiment:
                     root.set(verdict=record.verdict)
         except BaseException as exc:
             record.status = "failed" if isinstance(exc, Exception) else "interrupted"
+            for arm_record in record.arms.values():  # not evaluated: the run ended first
+                if arm_record.status in ("pending", "running"):
+                    arm_record.status = "skipped"
             record.error = f"{type(exc).__name__}: {exc}"
             self._finish(time.perf_counter() - clock)
             raise
@@ -233,50 +246,80 @@ class Experiment:
     def _stopping(self) -> bool:
         return self._stop_reason is not None
 
-    async def _run_arm(self, name: str, arm: Arm, dev: list[Any], trainset: Any,
-                       valset: Any) -> None:
+    def _position(self, name: str) -> dict[str, Any]:
+        return {"arm": name, "index": list(self.arms).index(name) + 1,
+                "total": len(self.arms), "experiment_id": self.id, "experiment": self.name}
+
+    def _lm_scope(self, arm: Arm) -> contextlib.AbstractContextManager[Any]:
+        return settings.context(lm=arm.lm) if arm.lm is not None else contextlib.nullcontext()
+
+    async def _prepare_arm(self, name: str, arm: Arm, trainset: Any, valset: Any) -> Module:
+        """The arm's program: optimized first if the arm has an optimizer."""
         assert self.record is not None
         rec = self.record.arms[name]
         rec.status = "running"
-        position = {"arm": name, "index": list(self.arms).index(name) + 1,
-                    "total": len(self.arms), "experiment_id": self.id, "experiment": self.name}
-        scope = settings.context(lm=arm.lm) if arm.lm is not None else contextlib.nullcontext()
-        with scope:
-            program = arm.program
-            if arm.optimizer is not None:
-                optimizer = arm.optimizer
-                emit("experiment.phase", phase="optimize", **position)
-                self._active.append(optimizer)
-                started = time.perf_counter()
-                try:
+        program = arm.program
+        if arm.optimizer is not None:
+            optimizer = arm.optimizer
+            emit("experiment.phase", phase="optimize", **self._position(name))
+            self._active.append(optimizer)
+            started = time.perf_counter()
+            try:
+                with self._lm_scope(arm):
                     if hasattr(optimizer, "acompile"):
                         program = await optimizer.acompile(program, trainset=trainset,
                                                            valset=valset)
                     else:
                         program = await _engine.in_thread(
                             lambda: optimizer.compile(program, trainset=trainset, valset=valset))
-                finally:
-                    self._active.remove(optimizer)
-                    rec.timings["optimize_s"] = time.perf_counter() - started
-                result = getattr(optimizer, "result", None)
-                if isinstance(result, OptimizationResult):
-                    rec.optimization = result
-                    rec.tokens["optimization"] = result.prompt_tokens + result.completion_tokens
-                    rec.cost_usd["optimization"] = result.cost_usd
-                    if result.partial:
-                        self._stop_reason = self._stop_reason or result.stop_reason
-            rec.program_after = program.to_document()
-            if self._stop_reason:
-                rec.status = "interrupted"
-                return
-            emit("experiment.phase", phase="evaluate", **position)
-            harness = Harness(self.metrics, concurrency=self.concurrency, display=self.display,
-                              seed=self.seed, resamples=self.resamples)
-            self._active.append(harness)
-            try:
-                report = await harness.arun(program, dev)
+            except Exception:
+                rec.status = "failed"
+                raise
             finally:
-                self._active.remove(harness)
+                self._active.remove(optimizer)
+                rec.timings["optimize_s"] = time.perf_counter() - started
+            result = getattr(optimizer, "result", None)
+            if isinstance(result, OptimizationResult):
+                rec.optimization = result
+                rec.tokens["optimization"] = result.prompt_tokens + result.completion_tokens
+                rec.cost_usd["optimization"] = result.cost_usd
+                if result.partial:
+                    self._stop_reason = self._stop_reason or result.stop_reason
+        rec.program_after = program.to_document()
+        if self._stop_reason:
+            rec.status = "interrupted"
+        return program
+
+    async def _evaluate_arms(self, programs: Mapping[str, Module], dev: list[Any]) -> None:
+        """Every arm on the devset at once, taking turns in one set of `concurrency` slots,
+        so the arms' examples run side by side in time. Run one after another, the arms'
+        latency would also differ by what changed in between (the first arm paid the model's
+        warm-up), and a delta between identical programs could come out significant."""
+        slots = asyncio.Semaphore(self.concurrency)
+        text = live_views.medium("evaluation", self.display) == "text"
+        tasks = [asyncio.ensure_future(self._evaluate_arm(
+            name, program, dev, slots,
+            display="none" if text and n else self.display))  # one terminal bar, not several
+            for n, (name, program) in enumerate(programs.items())]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _evaluate_arm(self, name: str, program: Module, dev: list[Any],
+                            slots: asyncio.Semaphore, display: str) -> None:
+        assert self.record is not None
+        rec = self.record.arms[name]
+        emit("experiment.phase", phase="evaluate", **self._position(name))
+        harness = Harness(self.metrics, concurrency=self.concurrency, display=display,
+                          seed=self.seed, resamples=self.resamples, slots=slots)
+        self._active.append(harness)
+        try:
+            with self._lm_scope(self.arms[name]):
+                report = await harness.arun(program, dev)
+        finally:
+            self._active.remove(harness)
         rec.report = report
         rec.timings["evaluate_s"] = report.wall_time_s
         rec.tokens["evaluation"] = report.prompt_tokens + report.completion_tokens
@@ -290,6 +333,7 @@ class Experiment:
             rec.status = "interrupted"
         else:
             rec.status = "finished"
+        self._save()
 
     def _new_record(self, dev: list[Any], trainset: Any, valset: Any,
                     devset_name: str | None) -> ExperimentRecord:

@@ -22,7 +22,7 @@ from dspex_nb.optimize.result import OptimizationResult
 RECORD_FORMAT = "dspex_nb.experiment"
 RECORD_VERSION = 1
 
-ARM_STATUSES = ("pending", "running", "finished", "interrupted", "skipped")
+ARM_STATUSES = ("pending", "running", "finished", "interrupted", "skipped", "failed")
 RUN_STATUSES = ("running", "finished", "interrupted", "failed")
 
 

@@ -44,10 +44,16 @@ def check_display(display: str | bool) -> str:
     return display
 
 
-def open_view(kind: str, run: Any, display: str | bool) -> contextlib.AbstractContextManager[Any]:
+def medium(kind: str, display: str | bool) -> str:
+    """What `display` means for a view of `kind` here: "widget", "text" or "none"."""
     display = check_display(display)
     if display == "auto":
-        display = "widget" if _notebook and (kind, "widget") in _factories else "text"
+        return "widget" if _notebook and (kind, "widget") in _factories else "text"
+    return display
+
+
+def open_view(kind: str, run: Any, display: str | bool) -> contextlib.AbstractContextManager[Any]:
+    display = medium(kind, display)
     factory = _factories.get((kind, display))
     if display == "none" or factory is None:
         return contextlib.nullcontext()
