@@ -4,7 +4,9 @@ executed and re-run in a fresh process by test_notebooks.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import itertools
 import json
 import os
 import signal
@@ -16,6 +18,7 @@ import pytest
 
 import dspex_nb as dx
 from dspex_nb.evaluation.comparison import MetricDelta
+from dspex_nb.experiments.turns import BLOCK
 from dspex_nb.experiments.verdict import judge
 from dspex_nb.lm import LMRequest
 from tests.support.simba_model import rule_following
@@ -410,8 +413,34 @@ def test_the_arms_are_evaluated_side_by_side_in_time(tmp_path: Path) -> None:
                   metrics=[dx.metrics.answer_exact_match], concurrency=2, store=False,
                   display="none").run(devset=_examples(20))
     assert sorted(order) == ["a"] * 20 + ["b"] * 20
-    first_half = order[:20]  # one after the other, these would all be arm a's
-    assert first_half.count("a") == first_half.count("b") == 10
+    runs = [len(list(run)) for _, run in itertools.groupby(order)]
+    assert runs == [BLOCK, BLOCK, BLOCK, BLOCK, 4, 4]  # one after the other: [20, 20]
+
+
+def test_no_arm_waits_behind_another_arms_calls(tmp_path: Path) -> None:
+    in_flight: dict[str, int] = {"a": 0, "b": 0}
+    mixed = 0
+    most = 0
+
+    class Slow(dx.Module):
+        def __init__(self, tag: str):
+            self.tag = tag
+
+        async def aforward(self, question: str) -> dx.Prediction:
+            nonlocal mixed, most
+            in_flight[self.tag] += 1
+            mixed += all(in_flight.values())  # calls of both arms at once
+            most = max(most, in_flight[self.tag])
+            await asyncio.sleep(0.002)
+            in_flight[self.tag] -= 1
+            return dx.Prediction(answer="yes")
+
+    exp = dx.Experiment("turns", "h", arms={"a": Slow("a"), "b": Slow("b")},
+                        metrics=[dx.metrics.answer_exact_match], concurrency=3, store=False,
+                        display="none").run(devset=_examples(20))
+    assert exp.status == "finished"
+    assert mixed == 0  # a block of one arm never overlaps the other's
+    assert most == 3  # within its block, an arm runs at the experiment's concurrency
 
 
 def test_an_optimized_arm_is_registered_in_one_call_with_its_experiment(

@@ -166,7 +166,7 @@ def test_harnesses_sharing_slots_keep_their_calls_in_flight_within_them() -> Non
 
 
 def test_slots_that_are_not_a_semaphore_are_an_argument_error() -> None:
-    with pytest.raises(dx.ArgumentError, match=r"asyncio\.Semaphore"):
+    with pytest.raises(dx.ArgumentError, match="async context manager"):
         dx.Harness([dx.metrics.answer_exact_match], slots=3)  # type: ignore[arg-type]
 
 

@@ -8,7 +8,6 @@ finished examples as a partial report.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
 import time
@@ -76,9 +75,9 @@ class Harness:
         seed: of the bootstrap.
         bad_golds: "raise" or "record".
         num_threads: DSPy's name for `concurrency`.
-        slots: an `asyncio.Semaphore` shared with other harnesses run at the same time: their
-            examples then take turns in its slots, so several programs are measured side by
-            side in time (an experiment's arms). None: this harness's own `concurrency`.
+        slots: an async context manager entered around each example, shared with other
+            harnesses run at the same time (an `asyncio.Semaphore`, or an experiment's turns),
+            so several programs are measured side by side in time. None: only `concurrency`.
     """
 
     def __init__(self, metrics: Metric | Sequence[Metric] | Mapping[str, Metric], *,
@@ -87,7 +86,7 @@ class Harness:
                  display: str | bool = "auto", input_keys: Sequence[str] | None = None,
                  keep_traces: bool = True, resamples: int = RESAMPLES, seed: int = 0,
                  bad_golds: str = "raise", num_threads: int | None = None,
-                 slots: asyncio.Semaphore | None = None):
+                 slots: contextlib.AbstractAsyncContextManager[Any] | None = None):
         self.metrics = named_metrics(metrics)
         concurrency = checks.dspy_alias("num_threads", num_threads, "concurrency",
                                         concurrency, 16)
@@ -97,8 +96,10 @@ class Harness:
         self.resamples = checks.whole_number("resamples", resamples)
         self.bad_golds = checks.one_of("bad_golds", bad_golds, ("raise", "record"))
         self.seed = checks.whole_number("seed", seed, minimum=0)
-        if slots is not None and not isinstance(slots, asyncio.Semaphore):
-            raise ArgumentError(f"slots must be an asyncio.Semaphore or None, not {slots!r:.60}")
+        if slots is not None and not (hasattr(slots, "__aenter__")
+                                      and hasattr(slots, "__aexit__")):
+            raise ArgumentError(f"slots must be an async context manager (an asyncio.Semaphore, "
+                                f"for one) or None, not {slots!r:.60}")
         self.slots = slots
         if isinstance(threshold, Mapping):
             unknown = sorted(set(threshold) - set(self.metrics))

@@ -42,6 +42,7 @@ from dspex_nb.experiments.record import (
     OptimizerInfo,
 )
 from dspex_nb.experiments.store import ExperimentStore, new_id
+from dspex_nb.experiments.turns import BLOCK, Turns
 from dspex_nb.lm.base import BaseLM
 from dspex_nb.lm.resolve import lm_from_state
 from dspex_nb.modules.module import Module
@@ -291,14 +292,12 @@ class Experiment:
         return program
 
     async def _evaluate_arms(self, programs: Mapping[str, Module], dev: list[Any]) -> None:
-        """Every arm on the devset at once, taking turns in one set of `concurrency` slots,
-        so the arms' examples run side by side in time. Run one after another, the arms'
-        latency would also differ by what changed in between (the first arm paid the model's
-        warm-up), and a delta between identical programs could come out significant."""
-        slots = asyncio.Semaphore(self.concurrency)
+        """Every arm on the devset, side by side in time: the arms take turns, each running a
+        block of `max(concurrency, BLOCK)` examples as if alone (`turns.py` says why)."""
+        turns = Turns(list(programs), max(self.concurrency, BLOCK))
         text = live_views.medium("evaluation", self.display) == "text"
         tasks = [asyncio.ensure_future(self._evaluate_arm(
-            name, program, dev, slots,
+            name, program, dev, turns,
             display="none" if text and n else self.display))  # one terminal bar, not several
             for n, (name, program) in enumerate(programs.items())]
         try:
@@ -307,19 +306,20 @@ class Experiment:
             for task in tasks:
                 task.cancel()
 
-    async def _evaluate_arm(self, name: str, program: Module, dev: list[Any],
-                            slots: asyncio.Semaphore, display: str) -> None:
+    async def _evaluate_arm(self, name: str, program: Module, dev: list[Any], turns: Turns,
+                            display: str) -> None:
         assert self.record is not None
         rec = self.record.arms[name]
         emit("experiment.phase", phase="evaluate", **self._position(name))
         harness = Harness(self.metrics, concurrency=self.concurrency, display=display,
-                          seed=self.seed, resamples=self.resamples, slots=slots)
+                          seed=self.seed, resamples=self.resamples, slots=turns.seat(name))
         self._active.append(harness)
         try:
             with self._lm_scope(self.arms[name]):
                 report = await harness.arun(program, dev)
         finally:
             self._active.remove(harness)
+            await turns.leave(name)
         rec.report = report
         rec.timings["evaluate_s"] = report.wall_time_s
         rec.tokens["evaluation"] = report.prompt_tokens + report.completion_tokens
