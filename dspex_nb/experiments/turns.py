@@ -5,7 +5,7 @@ Run one after another, two arms differ in latency by whatever changed between th
 first arm also pays the model's warm-up). Run at once in shared slots, each arm's calls queue
 behind the other arm's on a model that answers one call at a time, so a slow arm looks faster
 and a fast one slower (measured: ChainOfThought vs Predict +0.26 s in shared slots, +0.78 s
-one after another, +0.70 s in turns). Taking turns avoids both: one arm at a time runs a
+one after another, +0.82 s in turns). Taking turns avoids both: one arm at a time runs a
 block of `size` examples at its own concurrency, as if alone, then the next arm runs its
 block, and so on, so example i of every arm runs within a block or two of the others.
 """
