@@ -218,9 +218,7 @@ class Experiment:
                     programs[name] = await self._prepare_arm(name, arm, trainset, valset)
                     self._save()
                 if self._stopping():  # stopped while optimizing: no arm is evaluated
-                    for name in programs:
-                        if record.arms[name].status == "running":
-                            record.arms[name].status = "skipped"
+                    self._skip_unevaluated()
                 else:
                     await self._evaluate_arms(programs, dev)
                 for name in programs:
@@ -232,9 +230,7 @@ class Experiment:
                     root.set(verdict=record.verdict)
         except BaseException as exc:
             record.status = "failed" if isinstance(exc, Exception) else "interrupted"
-            for arm_record in record.arms.values():  # not evaluated: the run ended first
-                if arm_record.status in ("pending", "running"):
-                    arm_record.status = "skipped"
+            self._skip_unevaluated()
             record.error = f"{type(exc).__name__}: {exc}"
             self._finish(time.perf_counter() - clock)
             raise
@@ -246,6 +242,13 @@ class Experiment:
 
     def _stopping(self) -> bool:
         return self._stop_reason is not None
+
+    def _skip_unevaluated(self) -> None:
+        """Arms the run ended before evaluating (their program made or not) are "skipped"."""
+        assert self.record is not None
+        for arm in self.record.arms.values():
+            if arm.status in ("pending", "running"):
+                arm.status = "skipped"
 
     def _position(self, name: str) -> dict[str, Any]:
         return {"arm": name, "index": list(self.arms).index(name) + 1,

@@ -121,20 +121,11 @@ def _find_source(obj: Any, functions: list[types.FunctionType]) -> str:
     """The definition's source: from the file (or notebook cell) one of its functions was
     compiled from, the top-level definition of that name that contains it."""
     for fn in functions:
-        lines = linecache.getlines(fn.__code__.co_filename)
-        if not lines:
-            continue
-        try:
-            tree = ast.parse("".join(lines))
-        except SyntaxError:
-            continue
         first = fn.__code__.co_firstlineno
-        for node in tree.body:
-            if (isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-                    and node.name == obj.__name__ and node.end_lineno is not None):
-                start = min([d.lineno for d in node.decorator_list] + [node.lineno])
-                if start <= first <= node.end_lineno:
-                    return textwrap.dedent("".join(lines[start - 1:node.end_lineno]))
+        for _, start, end, text in _definitions(linecache.getlines(fn.__code__.co_filename),
+                                                obj.__name__):
+            if start <= first <= end:
+                return text
     if not functions and isinstance(obj, type) and (found := _source_in_cells(obj)):
         return found
     try:
@@ -146,25 +137,35 @@ def _find_source(obj: Any, functions: list[types.FunctionType]) -> str:
             f"module") from None
 
 
+def _definitions(lines: list[str], name: str) -> list[tuple[ast.stmt, int, int, str]]:
+    """The top-level class and function definitions called `name` in a file's or a cell's
+    lines: (node, first line with its decorators, last line, dedented source); none when
+    the text does not parse."""
+    try:
+        tree = ast.parse("".join(lines))
+    except SyntaxError:
+        return []
+    found: list[tuple[ast.stmt, int, int, str]] = []
+    for node in tree.body:
+        if (isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.name == name and node.end_lineno is not None):
+            start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            found.append((node, start, node.end_lineno,
+                          textwrap.dedent("".join(lines[start - 1:node.end_lineno]))))
+    return found
+
+
 def _source_in_cells(cls: type) -> str | None:
     """The source of a method-less class from the notebook cells IPython keeps in `linecache`
     (entries without a modification time, so `checkcache` keeps them): the last cell whose
     top-level class of that name has the class's docstring and annotated names."""
-    found = None
-    for entry in list(linecache.cache.values()):
+    for entry in reversed(list(linecache.cache.values())):
         if len(entry) != 4 or entry[1] is not None:
             continue  # a real file (it has an mtime) or a lazy entry: not a cell
-        lines = entry[2]
-        try:
-            tree = ast.parse("".join(lines))
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if (isinstance(node, ast.ClassDef) and node.name == cls.__name__
-                    and node.end_lineno is not None and _same_shape(node, cls)):
-                start = min([d.lineno for d in node.decorator_list] + [node.lineno])
-                found = textwrap.dedent("".join(lines[start - 1:node.end_lineno]))
-    return found
+        for node, _, _, text in reversed(_definitions(entry[2], cls.__name__)):
+            if isinstance(node, ast.ClassDef) and _same_shape(node, cls):
+                return text
+    return None
 
 
 def _same_shape(node: ast.ClassDef, cls: type) -> bool:
