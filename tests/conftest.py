@@ -103,7 +103,17 @@ def chromium_page() -> Iterator[Any]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+        def on_dialog(dialog: Any) -> None:
+            # Leaving a notebook with unsaved changes asks "leave the page?": accept it, or the
+            # next page.goto is aborted (net::ERR_ABORTED). Any other dialog is recorded.
+            if dialog.type == "beforeunload":
+                dialog.accept()
+            else:
+                dialogs.append(dialog.message)
+                dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         page.dialogs = dialogs
         try:
             yield page

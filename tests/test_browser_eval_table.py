@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import warnings
 from typing import Any
 
 import pytest
@@ -44,21 +43,8 @@ def test_eval_table_streams_rows_matches_the_report_and_escapes_lm_text(
     def finished() -> bool:
         return rows() == 40 and "done" in (page.text_content(".dx-eval .status") or "")
 
-    # Known flake, not understood (docs: the session notes): in some full runs in a fresh
-    # clone the view stops at 28 of 40 rows and the run's end never reaches it (ipykernel 7
-    # sending from threads is the lead). A stalled first run is recorded as a warning with
-    # what the page showed, and the notebook is run once more in a fresh kernel; a second
-    # stall fails the test.
-    for attempt in (1, 2):
-        jupyter_lab.run_notebook(page, f"evaluation-{attempt}.ipynb", [CELL], ready=".dx-eval")
-        counts = watch(rows, finished)
-        if counts[-1] == 40 or attempt == 2:
-            break
-        screenshot(page, "eval_table_stalled")
-        warnings.warn(f"eval table stalled at {counts} (status "
-                      f"{page.text_content('.dx-eval .status')!r}, MEAN printed: "
-                      f"{page.query_selector('text=/MEAN /') is not None}); running again",
-                      RuntimeWarning, stacklevel=1)
+    jupyter_lab.run_notebook(page, "evaluation.ipynb", [CELL], ready=".dx-eval")
+    counts = watch(rows, finished)
     assert counts[-1] == 40, (counts, page.text_content(".dx-eval .status"))
     assert len(counts) >= 3, counts  # rows arrived in batches while the run went on
 

@@ -127,14 +127,23 @@ def count_attribute(page: Any, selector: str, attribute: str) -> int:
 def watch(read: Callable[[], int], done: Callable[[], bool], *, timeout: float = 90,
           every: float = 0.1) -> list[int]:
     """The distinct values `read()` took, in order, until `done()` (or the timeout): how a
-    browser test sees a live widget grow while the kernel works."""
+    browser test sees a live widget grow while the kernel works.
+
+    The value is read once more after `done()` holds: the page keeps drawing between the two
+    calls, and `done()` may have seen a later value than the last one read (this race was the
+    eval table's "stall at 28 of 40")."""
     seen: list[int] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def record() -> None:
         value = read()
         if not seen or seen[-1] != value:
             seen.append(value)
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        record()
         if done():
+            record()
             break
         time.sleep(every)
     return seen
