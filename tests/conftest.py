@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -32,6 +33,18 @@ def clean_settings() -> Iterator[None]:
     openai_lm._mode_by_server.clear()  # what a server accepted is remembered per process
     yield
     settings.reset()
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """Python's Ctrl-C handler for a test that sends itself SIGINT. A suite started as a
+    background job of a shell without job control (`make test &` in a script) inherits
+    SIGINT ignored, and the signal would then never reach the code under test."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(scope="session")

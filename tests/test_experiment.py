@@ -356,7 +356,9 @@ def test_running_again_stores_a_second_experiment(tmp_path: Path) -> None:
     assert sorted(dx.ExperimentStore(tmp_path / "store").ids()) == sorted([first, second])
 
 
-def test_ctrl_c_during_an_evaluation_keeps_the_partial_report(tmp_path: Path) -> None:
+def test_ctrl_c_during_an_evaluation_keeps_the_partial_report(
+    tmp_path: Path, ctrl_c: None
+) -> None:
     calls = 0
 
     def answer(request: object) -> dict[str, str]:

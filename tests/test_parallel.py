@@ -86,7 +86,7 @@ def test_a_timeout_fails_only_that_input() -> None:
     assert result[1].value == "fast"
 
 
-def test_an_interrupt_returns_the_partial_result() -> None:
+def test_an_interrupt_returns_the_partial_result(ctrl_c: None) -> None:
     # A real SIGINT, as the notebook's interrupt sends: it wakes the waiting main thread.
     # Sent by the 10th LM call (not after a time), so some inputs are done on any machine.
     calls = 0
