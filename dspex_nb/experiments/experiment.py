@@ -213,8 +213,7 @@ class Experiment:
                 programs: dict[str, Module] = {}
                 for name, arm in self.arms.items():  # every arm's program first
                     if self._stopping():
-                        record.arms[name].status = "skipped"
-                        continue
+                        break
                     programs[name] = await self._prepare_arm(name, arm, trainset, valset)
                     self._save()
                 if self._stopping():  # stopped while optimizing: no arm is evaluated

@@ -71,6 +71,9 @@ class Turns:
 
 
 class _Seat:
+    """One arm's seat: entered once per example, so a class (a generator-based context
+    manager can be entered only once)."""
+
     def __init__(self, turns: Turns, arm: str):
         self._turns = turns
         self._arm = arm
